@@ -1,0 +1,81 @@
+import { Mutex, type BatchOp, type Store } from './store.js';
+
+/** Ephemeral store for tests and throwaway nodes; keys sorted like LevelDB's (bytewise). */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  private readonly data = new Map<string, Uint8Array>();
+  private readonly lock = new Mutex();
+  private closed = false;
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('store is closed');
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    this.assertOpen();
+    const v = this.data.get(key);
+    return v === undefined ? undefined : copy(v);
+  }
+
+  async has(key: string): Promise<boolean> {
+    this.assertOpen();
+    return this.data.has(key);
+  }
+
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.assertOpen();
+    this.data.set(key, copy(value));
+  }
+
+  async del(key: string): Promise<void> {
+    this.assertOpen();
+    this.data.delete(key);
+  }
+
+  async batch(ops: BatchOp[]): Promise<void> {
+    this.assertOpen();
+    // Validate and copy everything first so a malformed op rejects the batch with nothing applied.
+    const staged = ops.map(stage);
+    for (const [key, value] of staged) {
+      if (value === undefined) this.data.delete(key);
+      else this.data.set(key, value);
+    }
+  }
+
+  putIfAbsent(key: string, value: Uint8Array, alsoOps: BatchOp[] = []): Promise<boolean> {
+    return this.lock.run(async () => {
+      this.assertOpen();
+      if (this.data.has(key)) return false;
+      await this.batch([{ type: 'put', key, value }, ...alsoOps]);
+      return true;
+    });
+  }
+
+  async scan(prefix: string): Promise<Array<[string, Uint8Array]>> {
+    this.assertOpen();
+    const out: Array<[string, Uint8Array]> = [];
+    for (const [k, v] of this.data) if (k.startsWith(prefix)) out.push([k, copy(v)]);
+    return out.sort((a, b) => compareBytewise(a[0], b[0]));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** A plain, unshared copy: `Buffer#slice` would return a view sharing the caller's memory. */
+function copy(v: Uint8Array): Uint8Array {
+  return new Uint8Array(v);
+}
+
+function stage(op: BatchOp): [string, Uint8Array | undefined] {
+  if (typeof op.key !== 'string') throw new TypeError('batch key must be a string');
+  if (op.type === 'del') return [op.key, undefined];
+  if (op.type === 'put' && op.value instanceof Uint8Array) return [op.key, copy(op.value)];
+  throw new TypeError('batch operation must be a put with a Uint8Array value or a del');
+}
+
+/** LevelDB orders keys by their UTF-8 bytes; JS string comparison orders UTF-16 units. */
+export function compareBytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

@@ -1,0 +1,65 @@
+/**
+ * The storage contract every backend meets: string keys, byte values, ordered prefix scans,
+ * atomic (and, for durable backends, fsync'd) batches, and an atomic set-if-absent.
+ */
+export type BatchOp =
+  | { type: 'put'; key: string; value: Uint8Array }
+  | { type: 'del'; key: string };
+
+export interface Store {
+  /** `undefined` when absent. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  has(key: string): Promise<boolean>;
+  /** Durable when acknowledged. */
+  put(key: string, value: Uint8Array): Promise<void>;
+  del(key: string): Promise<void>;
+  /** All operations apply or none do; durable when acknowledged. */
+  batch(ops: BatchOp[]): Promise<void>;
+  /**
+   * Atomically: if `key` is absent, write it together with `alsoOps` in one durable batch and
+   * return true; if present, write nothing and return false. Of any number of concurrent
+   * callers for one key, exactly one wins.
+   */
+  putIfAbsent(key: string, value: Uint8Array, alsoOps?: BatchOp[]): Promise<boolean>;
+  /** Entries whose key starts with `prefix`, in byte-lexicographic key order. */
+  scan(prefix: string): Promise<Array<[string, Uint8Array]>>;
+  close(): Promise<void>;
+  readonly kind: 'memory' | 'level';
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function decodeJson<T>(bytes: Uint8Array): T {
+  return JSON.parse(decoder.decode(bytes)) as T;
+}
+
+export async function getJson<T>(store: Store, key: string): Promise<T | undefined> {
+  const bytes = await store.get(key);
+  return bytes === undefined ? undefined : decodeJson<T>(bytes);
+}
+
+export function putOp(key: string, value: unknown): BatchOp {
+  return { type: 'put', key, value: encodeJson(value) };
+}
+
+export function delOp(key: string): BatchOp {
+  return { type: 'del', key };
+}
+
+/** Serialises critical sections (check-then-write) inside one process that owns the store. */
+export class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}

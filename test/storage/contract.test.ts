@@ -1,0 +1,17 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LevelStore } from '../../src/storage/level.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import { runStoreContract } from './contract.js';
+
+runStoreContract('memory', async () => ({
+  store: new MemoryStore(),
+  cleanup: async () => undefined,
+}));
+
+runStoreContract('level', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mero-auth-contract-'));
+  const store = await LevelStore.open(join(dir, 'db'));
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
