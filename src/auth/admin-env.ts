@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import type { Core } from '../core.js';
+import { accountExists, provision, type ProvisionResult } from './provision.js';
+
+export class AdminEnvError extends Error {
+  override readonly name = 'AdminEnvError';
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Strips exactly one trailing "\n" or "\r\n" (wire §7.1). */
+export function stripOneNewline(s: string): string {
+  if (s.endsWith('\r\n')) return s.slice(0, -2);
+  if (s.endsWith('\n')) return s.slice(0, -1);
+  return s;
+}
+
+export function readPasswordFile(path: string, label = 'MERO_AUTH_ADMIN_PASSWORD_FILE'): string {
+  try {
+    return stripOneNewline(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new AdminEnvError(`failed to read ${label}=${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The admin credentials in the environment, or undefined when none are set. */
+export function readAdminEnv(env: Env): { username: string; password: string } | undefined {
+  const username = env.MERO_AUTH_ADMIN_USER || undefined;
+  let password: string | undefined;
+  const file = env.MERO_AUTH_ADMIN_PASSWORD_FILE;
+  if (file) password = readPasswordFile(file) || undefined;
+  password ??= env.MERO_AUTH_ADMIN_PASSWORD || undefined;
+  if (username && !password) {
+    throw new AdminEnvError(
+      'MERO_AUTH_ADMIN_USER is set but no password was provided; set MERO_AUTH_ADMIN_PASSWORD or MERO_AUTH_ADMIN_PASSWORD_FILE',
+    );
+  }
+  if (!username && password) {
+    throw new AdminEnvError(
+      'an admin password is set (MERO_AUTH_ADMIN_PASSWORD or MERO_AUTH_ADMIN_PASSWORD_FILE) but MERO_AUTH_ADMIN_USER is not; set it or unset the password',
+    );
+  }
+  return username && password ? { username, password } : undefined;
+}
+
+/** Startup provisioning (wire §7.1 "When it runs"). */
+export async function provisionFromEnv(core: Core, env: Env): Promise<ProvisionResult | undefined> {
+  const anySet = ['MERO_AUTH_ADMIN_USER', 'MERO_AUTH_ADMIN_PASSWORD', 'MERO_AUTH_ADMIN_PASSWORD_FILE'].some(
+    (k) => (env[k] ?? '') !== '',
+  );
+  if (!core.config.providers.user_password) {
+    if (anySet) core.log.warn('user_password provider is disabled; MERO_AUTH_ADMIN_* credentials are ignored');
+    return undefined;
+  }
+  if (await accountExists(core)) return undefined;
+  const creds = readAdminEnv(env);
+  if (!creds) {
+    core.log.info(
+      'no account exists: login stays disabled until one is provisioned with `mero-auth set-admin --username <name> --password-stdin`, ' +
+        'or with MERO_AUTH_ADMIN_USER + MERO_AUTH_ADMIN_PASSWORD (or MERO_AUTH_ADMIN_PASSWORD_FILE) and a restart',
+    );
+    return undefined;
+  }
+  try {
+    return await provision(core, creds.username, creds.password, { wait: true });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'ProvisionError') throw new AdminEnvError(e.message);
+    throw e;
+  }
+}

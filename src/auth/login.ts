@@ -1,0 +1,195 @@
+import type { Core } from '../core.js';
+import { AuthError } from '../errors.js';
+import { isValidKey } from '../keys/key.js';
+import { isValidForNode } from '../permissions/node.js';
+import { pairClaims, signPair } from '../tokens/mint.js';
+import type { TokenPair } from '../tokens/claims.js';
+import { nowSeconds } from '../util/clock.js';
+import { logSafe, shortId } from '../util/logger.js';
+import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
+import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
+
+export interface LoginRequest {
+  auth_method: string;
+  public_key: string;
+  client_name: string;
+  timestamp: number;
+  provider_data: unknown;
+}
+
+export interface LoginLimiters {
+  identity: RateLimiter;
+  address: RateLimiter;
+}
+
+export type LoginOutcome = 'success' | 'invalid_credentials' | 'rate_limited' | 'busy' | 'bad_request' | 'error';
+
+const SUPPORTED_METHODS = new Set(['user_password', 'username_password']);
+
+/** A provider-level failure: becomes 401 `Authentication failed: <message>`. */
+class LoginFailure extends Error {}
+
+/**
+ * `POST /auth/token` after body extraction, in the exact order of wire §3.2 steps 2–14.
+ * `address` is the client address (undefined in embedded mode when the host cannot tell).
+ */
+export async function login(
+  core: Core,
+  limiters: LoginLimiters,
+  req: LoginRequest,
+  address: string | undefined,
+  onOutcome: (o: LoginOutcome) => void = () => {},
+): Promise<TokenPair> {
+  const nowMs = core.clock.nowMs();
+  const identity = identityBucketKey(req.auth_method, req.public_key);
+
+  const authMethod = sanitizeIdentifier(req.auth_method);
+  const fail400 = (m: string): never => {
+    onOutcome('bad_request');
+    throw new AuthError('bad_request', m);
+  };
+  if (authMethod === '') fail400('Authentication method must contain valid characters');
+  if (sanitizeString(req.public_key) === '') fail400('Public key cannot be empty after sanitization');
+  if (sanitizeString(req.client_name) === '') fail400('Client name cannot be empty after sanitization');
+
+  const recordFailure = (): void => {
+    limiters.identity.recordFailure(identity, nowMs);
+    if (address !== undefined) limiters.address.recordFailure(address, nowMs);
+  };
+
+  const byIdentity = limiters.identity.check(identity, nowMs);
+  const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, nowMs);
+  if (byIdentity.locked || byAddress.locked) {
+    recordFailure();
+    const retryAfter = Math.max(
+      byIdentity.locked ? byIdentity.retryAfter : 1,
+      byAddress.locked ? byAddress.retryAfter : 1,
+    );
+    onOutcome('rate_limited');
+    throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
+  }
+
+  let keyId: string;
+  let permissions: string[];
+  try {
+    ({ keyId, permissions } = await checkCredentials(core, authMethod, req));
+  } catch (e) {
+    if (e instanceof AuthError) {
+      onOutcome('busy');
+      throw e; // 503: not a login failure, buckets untouched.
+    }
+    if (!(e instanceof LoginFailure)) throw e;
+    recordFailure();
+    onOutcome('invalid_credentials');
+    throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
+  }
+
+  limiters.identity.reset(identity);
+  try {
+    const now = nowSeconds(core.clock);
+    const { config } = core;
+    const refreshExp = now + config.jwt.refresh_token_expiry;
+    const { sid, ops } = core.sessions.openOps(keyId, refreshExp, now);
+    const claims = pairClaims({
+      sub: keyId,
+      sid,
+      permissions,
+      nodeUrl: req.client_name,
+      issuer: config.jwt.issuer,
+      nowSeconds: now,
+      accessExpiry: config.jwt.access_token_expiry,
+      refreshExpiry: config.jwt.refresh_token_expiry,
+    });
+    const pair = await signPair(claims, core.secrets);
+    await core.store.batch(ops);
+    core.log.info({ key: shortId(keyId) }, 'login succeeded');
+    onOutcome('success');
+    return pair;
+  } catch (e) {
+    core.log.error({ err: (e as Error).message }, 'token generation failed');
+    onOutcome('error');
+    throw new AuthError('internal', 'Failed to generate tokens');
+  }
+}
+
+async function checkCredentials(
+  core: Core,
+  authMethod: string,
+  req: LoginRequest,
+): Promise<{ keyId: string; permissions: string[] }> {
+  if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
+    throw new LoginFailure(`Invalid request: Unsupported authentication method: ${authMethod}`);
+  }
+  const data = req.provider_data;
+  const detail = providerDataProblem(data);
+  if (detail !== undefined) throw new LoginFailure(`Invalid request: Invalid username/password data: ${detail}`);
+  if (authMethod !== 'user_password') {
+    throw new LoginFailure(
+      `Invalid request: Unsupported authentication method: ${authMethod}. Supported methods: user_password`,
+    );
+  }
+  const { username, password } = data as { username: string; password: string };
+  const max = core.config.user_password.max_password_length;
+  if ([...password].length > max) {
+    throw new LoginFailure(`Authentication failed: Password must be at most ${max} characters long`);
+  }
+
+  // The same argon2 work whether the user exists or not (dummy hash), same message for every miss.
+  const invalid = new LoginFailure('Authentication failed: Invalid username or password');
+  const user = await core.users.get(username);
+  const ok = await core.hashPool.run(() =>
+    user ? core.hasher.verify(user.password_hash, password) : core.hasher.verifyDummy(password),
+  );
+  if (!user || !ok) {
+    core.log.info({ user: logSafe(username) }, 'login failed');
+    throw invalid;
+  }
+  const key = await core.keys.getRoot(user.key_id);
+  const now = nowSeconds(core.clock);
+  if (!key || !isValidKey(key, now)) throw invalid;
+
+  if (core.hasher.needsRehash(user.password_hash)) {
+    await rehash(core, username, password);
+  }
+  if (key.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
+    throw new LoginFailure('Authentication failed: Key is not valid for this node');
+  }
+  return { keyId: user.key_id, permissions: key.permissions };
+}
+
+async function rehash(core: Core, username: string, password: string): Promise<void> {
+  try {
+    const hash = await core.hashPool.runWaiting(() => core.hasher.hash(password));
+    await core.accountLock.run(async () => {
+      const current = await core.users.get(username);
+      // Only upgrade the hash we verified; a concurrent password change wins.
+      if (!current || !(await core.hasher.verify(current.password_hash, password))) return;
+      await core.store.batch([
+        core.users.putOp(username, { ...current, password_hash: hash, updated_at: nowSeconds(core.clock) }),
+      ]);
+    });
+  } catch (e) {
+    core.log.warn({ err: (e as Error).message }, 'password re-hash failed; login continues');
+  }
+}
+
+function providerDataProblem(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return `invalid type: ${describe(data)}, expected struct UsernamePasswordData`;
+  }
+  const obj = data as Record<string, unknown>;
+  for (const field of ['username', 'password']) {
+    if (!(field in obj)) return `missing field \`${field}\``;
+    if (typeof obj[field] !== 'string') return `invalid type: ${describe(obj[field])}, expected a string`;
+  }
+  return undefined;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'sequence';
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return `boolean \`${v}\``;
+  return 'map';
+}

@@ -1,0 +1,86 @@
+import type { Core } from '../core.js';
+import { AuthError } from '../errors.js';
+import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
+import type { TokenClaims } from '../tokens/claims.js';
+import { verifyWithCore } from '../tokens/core-verify.js';
+import { checkNodeHost, type HostSource } from '../tokens/node-host.js';
+import { TokenError } from '../tokens/token-error.js';
+import { nowSeconds } from '../util/clock.js';
+
+export interface Authenticated {
+  claims: TokenClaims;
+  key: KeyRecord;
+  /** Claims ∩ the key's current permissions, in claim order (wire §4.5 step 7). */
+  effective: string[];
+}
+
+/** Where the token came from and which answers the caller gives (wire §3.4 vs §4.5). */
+export type CheckFlavour = 'validate' | 'bearer';
+
+/**
+ * Verifies an access token and everything behind it: node binding, key, session. Throws the
+ * AuthError the flavour prescribes: `/auth/validate` answers 403 invalid_node and hides an
+ * expired key as "Key not found"; the bearer check answers 401 invalid_token for both.
+ */
+export async function authenticateAccess(
+  core: Core,
+  token: string,
+  host: HostSource,
+  flavour: CheckFlavour,
+): Promise<Authenticated> {
+  let claims: TokenClaims;
+  try {
+    claims = await verifyWithCore(core, token, 'access');
+  } catch (e) {
+    if (e instanceof TokenError && e.kind === 'expired') {
+      throw new AuthError('token_expired', `Invalid token: ${e.message}`);
+    }
+    throw new AuthError('invalid_token', `Invalid token: ${(e as Error).message}`);
+  }
+  const hostProblem = checkNodeHost(claims.node_url, host);
+  if (hostProblem !== undefined) {
+    throw new AuthError(flavour === 'validate' ? 'invalid_node' : 'invalid_token', hostProblem);
+  }
+  let key: KeyRecord | undefined;
+  try {
+    key = await core.keys.get(claims.sub);
+  } catch {
+    throw new AuthError('invalid_token', 'Failed to verify key');
+  }
+  if (!key) throw new AuthError('invalid_token', 'Key not found');
+  if (isRevoked(key)) throw new AuthError('token_revoked', 'Key has been revoked');
+  if (isExpired(key, nowSeconds(core.clock))) {
+    throw new AuthError('invalid_token', flavour === 'validate' ? 'Key not found' : 'Key expired');
+  }
+  let session;
+  try {
+    session = await core.sessions.get(claims.sid);
+  } catch {
+    throw new AuthError('invalid_token', 'Failed to verify key');
+  }
+  if (!session) throw new AuthError('invalid_token', 'Session not found');
+  if (session.revoked_at !== null) throw new AuthError('token_revoked', 'Session has been revoked');
+
+  const held = new Set(key.permissions);
+  return { claims, key, effective: claims.permissions.filter((p) => held.has(p)) };
+}
+
+const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;
+
+/** Token sources of `/auth/validate`, in order (wire §3.4). */
+export function tokenFromRequest(authorization: string | undefined, forwardedUri: string | undefined): string | undefined {
+  if (authorization !== undefined && VISIBLE_ASCII.test(authorization) && authorization.startsWith('Bearer ')) {
+    return authorization.slice(7).trim();
+  }
+  if (forwardedUri !== undefined) {
+    const q = forwardedUri.indexOf('?');
+    if (q !== -1) {
+      const end = forwardedUri.indexOf('?', q + 1);
+      const query = forwardedUri.slice(q + 1, end === -1 ? undefined : end);
+      for (const item of query.split('&')) {
+        if (item.startsWith('token=')) return item.slice('token='.length);
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,223 @@
+#!/usr/bin/env node
+import { availableParallelism } from 'node:os';
+// argon2 and LevelDB share libuv's threadpool: leave LevelDB threads while every hashing slot is busy.
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AdminEnvError, provisionFromEnv, readAdminEnv, readPasswordFile, stripOneNewline } from './auth/admin-env.js';
+import { provision, ProvisionError } from './auth/provision.js';
+import { loadConfig } from './config/load.js';
+import { isConfigError } from './config/errors.js';
+import type { AuthConfig } from './config/schema.js';
+import { createApp } from './http/app.js';
+import { closeServer, listen } from './server.js';
+import { AuthService } from './service.js';
+import { createLogger, shortId, type Logger } from './util/logger.js';
+
+const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+const HELP = `mero-auth ${VERSION} — authentication service for Calimero nodes
+
+Usage:
+  mero-auth [serve] [-c|--config <path>] [-b|--bind <ip:port>] [-v|--verbose]...
+  mero-auth set-admin [-c|--config <path>] [--username <name>]
+                      [--password-file <path> | --password-stdin]
+  mero-auth -h|--help
+  mero-auth -V|--version
+
+serve (the default) runs the service. Without --config it uses the defaults plus AUTH__*
+environment overrides (e.g. AUTH__LISTEN_ADDR=0.0.0.0:3001). The first admin comes from
+MERO_AUTH_ADMIN_USER + MERO_AUTH_ADMIN_PASSWORD (or MERO_AUTH_ADMIN_PASSWORD_FILE) at startup,
+or from 'mero-auth set-admin' while the service is stopped.
+
+Exit codes: 0 success, 1 startup or runtime failure, 2 configuration or usage error.
+`;
+
+class UsageError extends Error {}
+
+/** Exit with `code` after printing `message` to stderr. */
+class Exit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse(argv: string[]) {
+  const args = [...argv];
+  let command = 'serve';
+  if (args[0] === 'serve' || args[0] === 'set-admin') command = args.shift() as string;
+  try {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        bind: { type: 'string', short: 'b' },
+        verbose: { type: 'boolean', short: 'v', multiple: true },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'V' },
+        username: { type: 'string' },
+        'password-file': { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+      },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (command === 'serve' && (values.username || values['password-file'] || values['password-stdin'])) {
+      throw new UsageError('--username, --password-file and --password-stdin belong to set-admin');
+    }
+    if (command === 'set-admin' && values.bind !== undefined) throw new UsageError('--bind belongs to serve');
+    if (values['password-file'] !== undefined && values['password-stdin']) {
+      throw new UsageError('use one of --password-file and --password-stdin');
+    }
+    return { command, values };
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function loadOrExit(file: string | undefined, bind: string | undefined): { config: AuthConfig; warnings: string[] } {
+  try {
+    return loadConfig({ file, env: process.env, bind, mode: 'standalone' });
+  } catch (e) {
+    if (isConfigError(e)) throw new Exit(2, e.message);
+    throw e;
+  }
+}
+
+async function openOrExit(config: AuthConfig, log: Logger): Promise<AuthService> {
+  try {
+    return await AuthService.open(config, { env: process.env, logger: log });
+  } catch (e) {
+    throw new Exit(1, `mero-auth: ${(e as Error).message}`);
+  }
+}
+
+async function serveCommand(values: ReturnType<typeof parse>['values']): Promise<void> {
+  const { config, warnings } = loadOrExit(values.config, values.bind);
+  const verbosity = values.verbose?.length ?? 0;
+  const log = createLogger(verbosity === 0 ? 'info' : verbosity === 1 ? 'debug' : 'trace');
+  for (const w of warnings) log.warn(w);
+  if (config.development.enable_mock_auth) {
+    log.warn('development.enable_mock_auth is on: POST /auth/mock-token mints tokens without credentials');
+  }
+  const svc = await openOrExit(config, log);
+  try {
+    await provisionFromEnv(svc.core, process.env);
+  } catch (e) {
+    await svc.close();
+    if (e instanceof AdminEnvError) throw new Exit(2, `mero-auth: ${e.message}`);
+    throw new Exit(1, `mero-auth: provisioning failed: ${(e as Error).message}`);
+  }
+  svc.startTimers();
+  const app = createApp(svc);
+  let listening;
+  try {
+    listening = await listen(app, config.listen_addr);
+  } catch (e) {
+    await svc.close();
+    throw new Exit(1, `mero-auth: cannot listen on ${config.listen_addr}: ${(e as Error).message}`);
+  }
+  const { address, port } = listening.address;
+  log.info({ address, port, storage: config.storage.type }, `listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    svc.shuttingDown = true;
+    await closeServer(listening.server);
+    await svc.close();
+    log.info('stopped');
+    log.flush();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+async function readStdinLine(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const nl = text.indexOf('\n');
+  return stripOneNewline(nl === -1 ? text : text.slice(0, nl + 1));
+}
+
+async function setAdminCommand(values: ReturnType<typeof parse>['values']): Promise<void> {
+  const { config, warnings } = loadOrExit(values.config, undefined);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  if (config.storage.type === 'memory') {
+    throw new Exit(2, 'mero-auth: set-admin needs persistent storage; storage.type is memory');
+  }
+  let username = values.username;
+  let password: string | undefined;
+  try {
+    if (values['password-file'] !== undefined) password = readPasswordFile(values['password-file'], '--password-file');
+    else if (values['password-stdin']) password = await readStdinLine();
+    else if (username === undefined) {
+      const creds = readAdminEnv(process.env);
+      username = creds?.username;
+      password = creds?.password;
+    } else {
+      const file = process.env.MERO_AUTH_ADMIN_PASSWORD_FILE;
+      password = (file ? readPasswordFile(file) : '') || process.env.MERO_AUTH_ADMIN_PASSWORD || undefined;
+    }
+  } catch (e) {
+    throw new Exit(2, `mero-auth: ${(e as Error).message}`);
+  }
+  username ??= process.env.MERO_AUTH_ADMIN_USER || undefined;
+  if (!username) throw new Exit(2, 'mero-auth: set-admin needs --username (or MERO_AUTH_ADMIN_USER)');
+  if (password === undefined || password === '') {
+    throw new Exit(2, 'mero-auth: set-admin needs a password: --password-file, --password-stdin or MERO_AUTH_ADMIN_PASSWORD');
+  }
+  const log = createLogger('warn');
+  const svc = await openOrExit(config, log);
+  try {
+    const result = await provision(svc.core, username, password, { wait: true });
+    process.stdout.write(`admin '${username}' ${result.outcome} (key ${shortId(result.keyId)})\n`);
+  } catch (e) {
+    if (e instanceof ProvisionError) throw new Exit(2, `mero-auth: ${e.message}`);
+    throw new Exit(1, `mero-auth: ${(e as Error).message}`);
+  } finally {
+    await svc.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { command, values } = parse(argv);
+    if (values.help) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    if (values.version) {
+      process.stdout.write(`mero-auth ${VERSION}\n`);
+      return 0;
+    }
+    if (command === 'set-admin') await setAdminCommand(values);
+    else await serveCommand(values);
+    return -1; // serving: stay alive
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`mero-auth: ${e.message}\n\n${HELP}`);
+      return 2;
+    }
+    if (e instanceof Exit) {
+      process.stderr.write(`${e.message}\n`);
+      return e.code;
+    }
+    process.stderr.write(`mero-auth: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,32 @@
+import type { AuthConfig } from './config/schema.js';
+import type { KeyManager } from './keys/key-manager.js';
+import type { PasswordHasher } from './providers/password-hasher.js';
+import type { UserStore } from './providers/user-record.js';
+import type { HashPool } from './auth/hash-pool.js';
+import type { SecretManager } from './secrets/manager.js';
+import type { Store } from './storage/store.js';
+import type { SessionManager } from './tokens/sessions.js';
+import type { Clock } from './util/clock.js';
+import type { Logger } from './util/logger.js';
+import type { Mutex } from './storage/store.js';
+
+/** The service's parts, shared by the domain operations (login, refresh, provisioning…). */
+export interface Core {
+  readonly config: AuthConfig;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly secrets: SecretManager;
+  readonly keys: KeyManager;
+  readonly sessions: SessionManager;
+  readonly users: UserStore;
+  readonly hasher: PasswordHasher;
+  readonly hashPool: HashPool;
+  readonly log: Logger;
+  /** Serialises read-modify-write sequences on accounts and keys (one process owns the store). */
+  readonly accountLock: Mutex;
+  /**
+   * Serialises every read-modify-write of session records (refresh, logout, revocations), so a
+   * revoked session can never be overwritten by a stale live copy. Taken after accountLock.
+   */
+  readonly sessionLock: Mutex;
+}

@@ -1,0 +1,13 @@
+import type { Context } from 'hono';
+
+/** 405 with an empty body and the path's `Allow` list (wire §1.2). */
+export const methodNotAllowed = (allow: string) => (c: Context) => c.body(null, 405, { allow });
+
+interface NodeBindings {
+  incoming?: { socket?: { remoteAddress?: string } };
+}
+
+/** The socket peer under @hono/node-server; undefined elsewhere (embedded hosts supply it). */
+export function peerAddress(c: Context): string | undefined {
+  return (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
+}

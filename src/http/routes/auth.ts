@@ -1,0 +1,213 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { login } from '../../auth/login.js';
+import { accountExists } from '../../auth/provision.js';
+import { sanitizeString } from '../../auth/sanitize.js';
+import { authenticateAccess, tokenFromRequest } from '../../auth/validate.js';
+import { AuthError } from '../../errors.js';
+import { newRootKey } from '../../keys/key.js';
+import type { AuthService } from '../../service.js';
+import { pairClaims, signPair } from '../../tokens/mint.js';
+import type { HostSource } from '../../tokens/node-host.js';
+import { refreshTokens } from '../../tokens/refresh.js';
+import { verifyWithCore } from '../../tokens/core-verify.js';
+import { TokenError } from '../../tokens/token-error.js';
+import { nowSeconds } from '../../util/clock.js';
+import { readJsonBody } from '../body.js';
+import { okResponse } from '../errors.js';
+import { callbackPage } from '../pages/callback.js';
+import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
+import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
+import { methodNotAllowed, peerAddress } from '../request.js';
+
+const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
+const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
+
+export function hostSource(c: Context, nodeHost: string | undefined): HostSource {
+  return { nodeHost, forwardedHost: c.req.header('x-forwarded-host'), host: c.req.header('host') };
+}
+
+const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
+  access_token: pair.access_token,
+  refresh_token: pair.refresh_token,
+  error: null,
+});
+
+/** The public `/auth/*` routes (wire §3), with explicit 405s per path (wire §1.2). */
+export function registerAuthRoutes(app: Hono, svc: AuthService): void {
+  const { core } = svc;
+  const { config } = core;
+  const nodeHost = config.jwt.node_host;
+
+  app.post('/auth/token', async (c) => {
+    const body = await readJsonBody(c, loginBody);
+    const address = svc.addresses.resolve(peerAddress(c), c.req.header('x-forwarded-for'));
+    const pair = await login(core, svc.limiters, body, address);
+    return okResponse(tokenPair(pair));
+  });
+  app.all('/auth/token', methodNotAllowed('POST'));
+
+  app.post('/auth/refresh', async (c) => {
+    const body = await readJsonBody(c, refreshBody);
+    const pair = await refreshTokens(core, body.access_token, body.refresh_token, hostSource(c, nodeHost));
+    return okResponse(tokenPair(pair));
+  });
+  app.all('/auth/refresh', methodNotAllowed('POST'));
+
+  app.post('/auth/logout', async (c) => {
+    const body = await readJsonBody(c, logoutBody);
+    await endSession(svc, body.refresh_token);
+    return okResponse({ success: true, message: 'Session ended' });
+  });
+  app.all('/auth/logout', methodNotAllowed('POST'));
+
+  const validate = async (c: Context) => {
+    const token = tokenFromRequest(c.req.header('authorization'), c.req.header('x-forwarded-uri'));
+    if (token === undefined) throw new AuthError('missing_token', 'No token provided');
+    const { claims } = await authenticateAccess(core, token, hostSource(c, nodeHost), 'validate');
+    const headers: Record<string, string> = {};
+    if (HEADER_VALUE.test(claims.sub)) headers['x-auth-user'] = claims.sub;
+    const perms = claims.permissions.join(',');
+    if (perms !== '' && HEADER_VALUE.test(perms)) headers['x-auth-permissions'] = perms;
+    return okResponse('', headers);
+  };
+  app.get('/auth/validate', validate);
+  app.post('/auth/validate', validate);
+  app.all('/auth/validate', methodNotAllowed('GET,HEAD,POST'));
+
+  app.get('/auth/providers', async () => {
+    if (!config.providers.user_password) return okResponse({ providers: [], count: 0 });
+    const configured = await accountExists(core).catch(() => true);
+    return okResponse({
+      providers: [
+        {
+          name: 'user_password',
+          type: 'credentials',
+          description: 'Authenticates users with username and password credentials',
+          configured,
+          config: { enabled: true, description: 'Username and password authentication' },
+        },
+      ],
+      count: 1,
+    });
+  });
+  app.all('/auth/providers', methodNotAllowed('GET,HEAD'));
+
+  app.get('/auth/health', async () => {
+    const storage = await svc.storageAlive();
+    return okResponse({
+      status: storage ? 'alive' : 'not_alive',
+      storage,
+      uptime_seconds: Math.floor((core.clock.nowMs() - svc.startedAtMs) / 1000),
+    });
+  });
+  app.all('/auth/health', methodNotAllowed('GET,HEAD'));
+
+  app.get('/auth/ready', async () => {
+    const reasons = await svc.readiness();
+    if (reasons.length > 0) throw new AuthError('not_ready', `Service not ready: ${reasons.join(', ')}`);
+    return okResponse({ status: 'ready', storage: true, secrets: true });
+  });
+  app.all('/auth/ready', methodNotAllowed('GET,HEAD'));
+
+  app.get('/auth/callback', (c) => c.body(callbackPage(c.req.query('callback-url')), 200, HTML));
+  app.all('/auth/callback', methodNotAllowed('GET,HEAD'));
+
+  app.get('/auth/login', (c) =>
+    c.body(config.providers.user_password ? UI_NOT_BUILT_PAGE : NO_PROVIDER_PAGE, 200, HTML),
+  );
+  app.all('/auth/login', methodNotAllowed('GET,HEAD'));
+  // No bundle yet: every asset is missing (wire §3.1: 404, never index.html).
+  const missing = (c: Context) =>
+    c.body('File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  app.get('/auth/assets/*', missing);
+  app.all('/auth/assets/*', methodNotAllowed('GET,HEAD'));
+  app.get('/auth/favicon.ico', missing);
+  app.all('/auth/favicon.ico', methodNotAllowed('GET,HEAD'));
+
+  if (config.development.enable_mock_auth) registerMockToken(app, svc);
+}
+
+/** `POST /auth/logout` steps 2–5 (wire §3.10): idempotent, never touches the key. */
+async function endSession(svc: AuthService, refreshToken: string): Promise<void> {
+  const { core } = svc;
+  let sid: string;
+  try {
+    sid = (await verifyWithCore(core, refreshToken, 'refresh')).sid;
+  } catch (e) {
+    if (e instanceof TokenError && e.kind === 'expired') return;
+    throw new AuthError('unauthorized', `Invalid refresh token: ${(e as Error).message}`);
+  }
+  try {
+    await core.sessionLock.run(async () => {
+      const session = await core.sessions.get(sid);
+      if (!session || session.revoked_at !== null) return;
+      await core.store.batch([core.sessions.revokeOp(sid, session, 'logout', nowSeconds(core.clock))]);
+    });
+  } catch (e) {
+    throw new AuthError('internal', `Failed to end session: Storage error: ${(e as Error).message}`);
+  }
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so the comparison takes the same time whatever the lengths.
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb) && a === b;
+}
+
+/** `POST /auth/mock-token` (wire §3.9); registered only when mock auth is enabled. */
+function registerMockToken(app: Hono, svc: AuthService): void {
+  const { core } = svc;
+  const expected = core.config.development.mock_auth_header_value ?? '';
+  app.post('/auth/mock-token', async (c) => {
+    const body = await readJsonBody(c, mockTokenBody);
+    const given = c.req.header('authorization');
+    if (given === undefined || expected === '' || !sameSecret(given, expected)) {
+      throw new AuthError('unauthorized', 'Invalid or missing authorization for mock endpoint');
+    }
+    const clientName = sanitizeString(body.client_name);
+    if (clientName === '') throw new AuthError('bad_request', 'Client name cannot be empty after sanitization');
+    const now = nowSeconds(core.clock);
+    const keyId = `mock_${clientName}_${now}`;
+    const permissions = body.permissions ?? ['admin'];
+    const nodeUrl = body.node_url ?? undefined;
+    const key = newRootKey({
+      publicKey: `mock_public_key_${now}`,
+      authMethod: 'mock_auth',
+      permissions,
+      nodeUrl,
+      now,
+    });
+    try {
+      await core.store.batch([core.keys.putOp(keyId, key)]);
+    } catch (e) {
+      throw new AuthError('internal', `Failed to create mock key: ${(e as Error).message}`);
+    }
+    try {
+      const refreshExp = now + core.config.jwt.refresh_token_expiry;
+      const { sid, ops } = core.sessions.openOps(keyId, refreshExp, now);
+      const claims = pairClaims({
+        sub: keyId,
+        sid,
+        permissions,
+        nodeUrl,
+        issuer: core.config.jwt.issuer,
+        nowSeconds: now,
+        accessExpiry: core.config.jwt.access_token_expiry,
+        refreshExpiry: core.config.jwt.refresh_token_expiry,
+      });
+      const pair = await signPair(claims, core.secrets);
+      await core.store.batch(ops);
+      return okResponse(tokenPair(pair), {
+        'x-mock-token': 'true',
+        'x-key-id': keyId,
+        'x-warning': 'Mock token - for testing only',
+      });
+    } catch {
+      await core.store.del(`root_key:${keyId}`).catch(() => {});
+      throw new AuthError('internal', 'Failed to generate mock tokens');
+    }
+  });
+  app.all('/auth/mock-token', methodNotAllowed('POST'));
+}

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import type { BodySpec } from './body.js';
+
+function defineBody<T>(spec: BodySpec<T>): BodySpec<T> {
+  return spec;
+}
+
+/** One schema per route body; each is also the documentation of that body (wire §3). */
+const uint = z.number().int().nonnegative();
+
+/** `POST /auth/token` (wire §3.2). `permissions` is accepted and ignored. */
+export const loginBody = defineBody({
+  schema: z.object({
+    auth_method: z.string(),
+    public_key: z.string(),
+    client_name: z.string(),
+    permissions: z.array(z.string()).nullish(),
+    timestamp: uint,
+    provider_data: z.unknown(),
+  }),
+  present: ['auth_method', 'public_key', 'client_name', 'timestamp', 'provider_data'],
+  nonEmpty: [
+    ['auth_method', 'Authentication method is required'],
+    ['public_key', 'Public key is required'],
+    ['client_name', 'Client name is required'],
+  ],
+});
+
+/** `POST /auth/refresh` (wire §3.3). */
+export const refreshBody = defineBody({
+  schema: z.object({ access_token: z.string(), refresh_token: z.string() }),
+  present: ['access_token', 'refresh_token'],
+  nonEmpty: [
+    ['access_token', 'Access token is required'],
+    ['refresh_token', 'Refresh token is required'],
+  ],
+});
+
+/** `POST /auth/logout` (wire §3.10). */
+export const logoutBody = defineBody({
+  schema: z.object({ refresh_token: z.string() }),
+  present: ['refresh_token'],
+  nonEmpty: [['refresh_token', 'Refresh token is required']],
+});
+
+/** `POST /auth/mock-token` (wire §3.9). Expiries are accepted and ignored. */
+export const mockTokenBody = defineBody({
+  schema: z.object({
+    client_name: z.string(),
+    permissions: z.array(z.string()).nullish(),
+    node_url: z.string().nullish(),
+    access_token_expiry: uint.nullish(),
+    refresh_token_expiry: uint.nullish(),
+  }),
+  present: ['client_name'],
+  nonEmpty: [['client_name', 'Client name is required']],
+});

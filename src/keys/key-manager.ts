@@ -1,0 +1,55 @@
+import { randomBytes } from 'node:crypto';
+import { getJson, putOp, type BatchOp, type Store } from '../storage/store.js';
+import {
+  clientKeyKey,
+  normaliseKey,
+  rootClientsPrefix,
+  rootKeyKey,
+  type KeyRecord,
+} from './key.js';
+
+/** Root and client key records and the index of client keys per root key (wire §6.1–6.2). */
+export class KeyManager {
+  constructor(private readonly store: Store) {}
+
+  static newRootKeyId(): string {
+    return randomBytes(32).toString('hex');
+  }
+
+  async getRoot(id: string): Promise<KeyRecord | undefined> {
+    const raw = await getJson<KeyRecord>(this.store, rootKeyKey(id));
+    return raw && normaliseKey(raw);
+  }
+
+  async getClient(id: string): Promise<KeyRecord | undefined> {
+    const raw = await getJson<KeyRecord>(this.store, clientKeyKey(id));
+    return raw && normaliseKey(raw);
+  }
+
+  /** A token's `sub` may name either kind; root keys are looked up first. */
+  async get(id: string): Promise<KeyRecord | undefined> {
+    return (await this.getRoot(id)) ?? (await this.getClient(id));
+  }
+
+  putOp(id: string, key: KeyRecord): BatchOp {
+    return putOp(key.key_type === 'Root' ? rootKeyKey(id) : clientKeyKey(id), normaliseKey(key));
+  }
+
+  async listRoot(): Promise<Array<[string, KeyRecord]>> {
+    return (await this.store.scan('root_key:')).map(([k, v]) => [
+      k.slice('root_key:'.length),
+      normaliseKey(JSON.parse(Buffer.from(v).toString('utf8')) as KeyRecord),
+    ]);
+  }
+
+  /** Client ids minted by a root key, revoked ones included. */
+  async clientIdsOf(rootId: string): Promise<string[]> {
+    const prefix = rootClientsPrefix(rootId);
+    const out: string[] = [];
+    for (const [k] of await this.store.scan(prefix)) {
+      const rest = k.slice(prefix.length);
+      if (rest.length > 0 && !rest.includes(':')) out.push(rest);
+    }
+    return out;
+  }
+}

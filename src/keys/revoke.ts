@@ -1,0 +1,39 @@
+import type { BatchOp } from '../storage/store.js';
+import type { RevokeReason } from '../tokens/session.js';
+import type { SessionManager } from '../tokens/sessions.js';
+import type { KeyRecord } from './key.js';
+import type { KeyManager } from './key-manager.js';
+
+/**
+ * Ops that revoke a key and end every live session of it, to be written in one atomic batch,
+ * so every entry point answers 403 token_revoked from the same instant (wire §4.7).
+ */
+export async function revokeKeyOps(
+  keys: KeyManager,
+  sessions: SessionManager,
+  id: string,
+  key: KeyRecord,
+  reason: RevokeReason,
+  now: number,
+): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  if (key.revoked_at === null) ops.push(keys.putOp(id, { ...key, revoked_at: now }));
+  ops.push(...(await sessions.revokeAllOps(id, reason, now)));
+  return ops;
+}
+
+/** Ops that revoke every client key a root key minted, with their sessions. */
+export async function revokeClientsOps(
+  keys: KeyManager,
+  sessions: SessionManager,
+  rootId: string,
+  reason: RevokeReason,
+  now: number,
+): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  for (const clientId of await keys.clientIdsOf(rootId)) {
+    const client = await keys.getClient(clientId);
+    if (client) ops.push(...(await revokeKeyOps(keys, sessions, clientId, client, reason, now)));
+  }
+  return ops;
+}

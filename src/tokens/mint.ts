@@ -1,0 +1,56 @@
+import type { webcrypto } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { CompactSign } from 'jose';
+import { orderedClaims, type TokenClaims, type TokenPair } from './claims.js';
+
+export interface SigningKeySource {
+  signingKey(): webcrypto.CryptoKey;
+}
+
+const encoder = new TextEncoder();
+const HEADER = { typ: 'JWT', alg: 'HS256' } as const;
+
+/** Signs claims exactly as given (order preserved), header `{"typ":"JWT","alg":"HS256"}`. */
+export async function signClaims(claims: TokenClaims, keys: SigningKeySource): Promise<string> {
+  const payload = encoder.encode(JSON.stringify(orderedClaims(claims)));
+  return new CompactSign(payload).setProtectedHeader(HEADER).sign(keys.signingKey());
+}
+
+export interface PairSpec {
+  sub: string;
+  sid: string;
+  permissions: string[];
+  nodeUrl?: string | undefined;
+  issuer: string;
+  nowSeconds: number;
+  accessExpiry: number;
+  refreshExpiry: number;
+}
+
+/** Claims of a fresh pair: same iat, own jti and exp for each token (wire §4.2–4.3). */
+export function pairClaims(spec: PairSpec): { access: TokenClaims; refresh: TokenClaims } {
+  const base = {
+    sub: spec.sub,
+    iss: spec.issuer,
+    aud: spec.issuer,
+    iat: spec.nowSeconds,
+    permissions: [...spec.permissions],
+    sid: spec.sid,
+    ...(spec.nodeUrl === undefined ? {} : { node_url: spec.nodeUrl }),
+  };
+  return {
+    access: { ...base, exp: spec.nowSeconds + spec.accessExpiry, jti: randomUUID(), token_type: 'access' },
+    refresh: { ...base, exp: spec.nowSeconds + spec.refreshExpiry, jti: randomUUID(), token_type: 'refresh' },
+  };
+}
+
+export async function signPair(
+  claims: { access: TokenClaims; refresh: TokenClaims },
+  keys: SigningKeySource,
+): Promise<TokenPair> {
+  const [access_token, refresh_token] = await Promise.all([
+    signClaims(claims.access, keys),
+    signClaims(claims.refresh, keys),
+  ]);
+  return { access_token, refresh_token };
+}

@@ -1,0 +1,178 @@
+import type { Core } from '../core.js';
+import { AuthError } from '../errors.js';
+import { isExpired, isRevoked, isValidKey } from '../keys/key.js';
+import { revokeKeyOps } from '../keys/revoke.js';
+import { encodeJson, getJson, putOp } from '../storage/store.js';
+import { nowSeconds } from '../util/clock.js';
+import { shortId } from '../util/logger.js';
+import type { TokenClaims, TokenPair } from './claims.js';
+import { verifyWithCore } from './core-verify.js';
+import { pairClaims, signPair } from './mint.js';
+import { checkNodeHost, type HostSource } from './node-host.js';
+import { sessionKey } from './session.js';
+import { TokenError } from './token-error.js';
+
+/** `system:refresh:consumed:<jti>` (wire §6.5). */
+export interface ConsumedMarker {
+  exp: number;
+  sid: string;
+  consumed_at: number;
+  successor: { access: TokenClaims; refresh: TokenClaims };
+}
+
+export const consumedKey = (jti: string): string => `system:refresh:consumed:${jti}`;
+
+export type RefreshOutcome = 'success' | 'grace_replay' | 'reuse' | 'revoked' | 'invalid' | 'error';
+
+/**
+ * `POST /auth/refresh` after body extraction: wire §3.3 steps 2–12 and the single-use exchange
+ * of §4.7. Never produces `token_expired`.
+ */
+export async function refreshTokens(
+  core: Core,
+  accessToken: string,
+  refreshToken: string,
+  host: HostSource,
+  onOutcome: (o: RefreshOutcome) => void = () => {},
+): Promise<TokenPair> {
+  const fail = (code: 'unauthorized' | 'invalid_node' | 'token_revoked' | 'token_reuse' | 'internal', m: string, o: RefreshOutcome): never => {
+    onOutcome(o);
+    throw new AuthError(code, m);
+  };
+  const L = core.config.jwt.leeway_seconds;
+
+  let access: TokenClaims;
+  try {
+    access = await verifyWithCore(core, accessToken, 'access', true);
+  } catch (e) {
+    return fail('unauthorized', `Invalid access token: ${messageOf(e)}`, 'invalid');
+  }
+  if (access.exp + L >= nowSeconds(core.clock)) return fail('unauthorized', 'Access token still valid', 'invalid');
+
+  let refresh: TokenClaims;
+  try {
+    refresh = await verifyWithCore(core, refreshToken, 'refresh');
+  } catch (e) {
+    return fail('unauthorized', `Invalid refresh token: ${messageOf(e)}`, 'invalid');
+  }
+  if (access.sub !== refresh.sub) {
+    return fail('unauthorized', 'Access and refresh tokens do not belong to the same subject', 'invalid');
+  }
+  const hostProblem = checkNodeHost(refresh.node_url, host);
+  if (hostProblem !== undefined) return fail('invalid_node', hostProblem, 'invalid');
+
+  const storageFail = (e: unknown): never =>
+    fail('internal', `Failed to refresh token: Storage error: ${messageOf(e)}`, 'error');
+
+  const key = await core.keys.get(refresh.sub).catch(storageFail);
+  const now = nowSeconds(core.clock);
+  if (!key) return fail('unauthorized', 'Invalid refresh token: Key not found', 'invalid');
+  if (isRevoked(key)) return fail('token_revoked', 'Key has been revoked', 'revoked');
+  if (isExpired(key, now)) return fail('unauthorized', 'Invalid refresh token: Key expired', 'invalid');
+
+  const session = await core.sessions.get(refresh.sid).catch(storageFail);
+  if (!session) return fail('unauthorized', 'Invalid refresh token: Session not found', 'invalid');
+  if (session.revoked_at !== null) return fail('token_revoked', 'Session has been revoked', 'revoked');
+
+  if (key.key_type === 'Client') {
+    const parent = key.root_key_id ? await core.keys.getRoot(key.root_key_id).catch(storageFail) : undefined;
+    if (!parent || !isValidKey(parent, now)) {
+      return fail('token_revoked', 'Client key is no longer authorised by its root key', 'revoked');
+    }
+  }
+
+  const successor = pairClaims({
+    sub: refresh.sub,
+    sid: refresh.sid,
+    permissions: key.permissions,
+    nodeUrl: refresh.node_url,
+    issuer: core.config.jwt.issuer,
+    nowSeconds: now,
+    accessExpiry: core.config.jwt.access_token_expiry,
+    refreshExpiry: core.config.jwt.refresh_token_expiry,
+  });
+
+  const decision = await core.sessionLock
+    .run(async () => {
+      const current = await core.sessions.get(refresh.sid);
+      if (!current) return { kind: 'gone' as const };
+      if (current.revoked_at !== null) return { kind: 'revoked' as const };
+      const marker: ConsumedMarker = { exp: refresh.exp, sid: refresh.sid, consumed_at: now, successor };
+      const won = await core.store.putIfAbsent(consumedKey(refresh.jti), encodeJson(marker), [
+        putOp(sessionKey(refresh.sid), {
+          ...current,
+          updated_at: now,
+          expires_at: successor.refresh.exp,
+          generation: current.generation + 1,
+        }),
+      ]);
+      if (won) return { kind: 'won' as const };
+      const existing = await getJson<ConsumedMarker>(core.store, consumedKey(refresh.jti));
+      const grace = core.config.jwt.refresh_reuse_grace_seconds;
+      if (
+        existing &&
+        grace > 0 &&
+        now - existing.consumed_at <= grace &&
+        !(await core.store.has(consumedKey(existing.successor.refresh.jti)))
+      ) {
+        return { kind: 'grace' as const, claims: existing.successor };
+      }
+      // Reuse: end the family. A client key dies with it; a root key never does.
+      const ops = [core.sessions.revokeOp(refresh.sid, current, 'refresh_reuse', now)];
+      await core.store.batch(ops);
+      if (key.key_type === 'Client') {
+        try {
+          const fresh = (await core.keys.getClient(refresh.sub)) ?? key;
+          await core.store.batch(await revokeKeyOps(core.keys, core.sessions, refresh.sub, fresh, 'key_revoked', now));
+        } catch (e) {
+          core.log.error({ err: messageOf(e) }, 'revoking a client key after refresh reuse failed');
+        }
+      }
+      core.log.warn({ key: shortId(refresh.sub) }, 'refresh token reuse detected; session revoked');
+      return { kind: 'reuse' as const };
+    })
+    .catch(storageFail);
+
+  switch (decision.kind) {
+    case 'gone':
+      return fail('unauthorized', 'Invalid refresh token: Session not found', 'invalid');
+    case 'revoked':
+      return fail('token_revoked', 'Session has been revoked', 'revoked');
+    case 'reuse':
+      return fail('token_reuse', 'Refresh token reuse detected; re-authentication required', 'reuse');
+    case 'grace':
+    case 'won': {
+      const claims = decision.kind === 'grace' ? decision.claims : successor;
+      try {
+        const pair = await signPair(claims, core.secrets);
+        onOutcome(decision.kind === 'grace' ? 'grace_replay' : 'success');
+        return pair;
+      } catch (e) {
+        return fail('internal', `Failed to refresh token: Token generation failed: ${messageOf(e)}`, 'error');
+      }
+    }
+  }
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof TokenError) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Deletes consumed markers whose token would fail verification anyway (exp + L < now). */
+export async function sweepConsumed(core: Core): Promise<number> {
+  const now = nowSeconds(core.clock);
+  const L = core.config.jwt.leeway_seconds;
+  const dels = [];
+  for (const [k, v] of await core.store.scan('system:refresh:consumed:')) {
+    try {
+      const m = JSON.parse(Buffer.from(v).toString('utf8')) as { exp?: unknown };
+      const exp = typeof m === 'number' ? m : typeof m.exp === 'number' ? m.exp : undefined;
+      if (exp !== undefined && exp + L < now) dels.push({ type: 'del' as const, key: k });
+    } catch {
+      // Unreadable marker: keep it; it still blocks a replay.
+    }
+  }
+  if (dels.length > 0) await core.store.batch(dels);
+  return dels.length;
+}

@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { delOp, getJson, putOp, type BatchOp, type Store } from '../storage/store.js';
+import {
+  keySessionKey,
+  keySessionsPrefix,
+  sessionKey,
+  type RevokeReason,
+  type SessionRecord,
+} from './session.js';
+
+/** Sessions (token families, wire §4.7): opened at login and mint, revoked as a unit. */
+export class SessionManager {
+  constructor(private readonly store: Store) {}
+
+  /** The ops that open a session; the caller writes them durably before returning tokens. */
+  openOps(keyId: string, refreshExp: number, now: number): { sid: string; ops: BatchOp[] } {
+    const sid = randomUUID();
+    const record: SessionRecord = {
+      key_id: keyId,
+      created_at: now,
+      updated_at: now,
+      expires_at: refreshExp,
+      revoked_at: null,
+      revoked_reason: null,
+      generation: 0,
+    };
+    return {
+      sid,
+      ops: [putOp(sessionKey(sid), record), { type: 'put', key: keySessionKey(keyId, sid), value: new Uint8Array() }],
+    };
+  }
+
+  get(sid: string): Promise<SessionRecord | undefined> {
+    return getJson<SessionRecord>(this.store, sessionKey(sid));
+  }
+
+  /** Session ids of a key. Only single-id remainders count, so `mock_a:b` never leaks into `mock_a`. */
+  async sidsOfKey(keyId: string): Promise<string[]> {
+    const prefix = keySessionsPrefix(keyId);
+    const out: string[] = [];
+    for (const [k] of await this.store.scan(prefix)) {
+      const rest = k.slice(prefix.length);
+      if (rest.length > 0 && !rest.includes(':')) out.push(rest);
+    }
+    return out;
+  }
+
+  revokeOp(sid: string, record: SessionRecord, reason: RevokeReason, now: number): BatchOp {
+    return putOp(sessionKey(sid), { ...record, updated_at: now, revoked_at: now, revoked_reason: reason });
+  }
+
+  /** Ops revoking every live session of a key. */
+  async revokeAllOps(keyId: string, reason: RevokeReason, now: number): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [];
+    for (const sid of await this.sidsOfKey(keyId)) {
+      const rec = await this.get(sid);
+      if (rec && rec.revoked_at === null) ops.push(this.revokeOp(sid, rec, reason, now));
+    }
+    return ops;
+  }
+
+  /** Deletes sessions whose every token has failed verification for good. */
+  async sweep(now: number, leeway: number): Promise<number> {
+    const ops: BatchOp[] = [];
+    for (const [k, v] of await this.store.scan('session:')) {
+      const sid = k.slice('session:'.length);
+      let rec: SessionRecord;
+      try {
+        rec = JSON.parse(Buffer.from(v).toString('utf8')) as SessionRecord;
+      } catch {
+        continue;
+      }
+      if (rec.expires_at + leeway < now) {
+        ops.push(delOp(k), delOp(keySessionKey(rec.key_id, sid)));
+      }
+    }
+    if (ops.length > 0) await this.store.batch(ops);
+    return ops.length / 2;
+  }
+}

@@ -1,0 +1,151 @@
+import type { webcrypto } from 'node:crypto';
+import { compactVerify, errors as joseErrors } from 'jose';
+import type { TokenClaims, TokenType } from './claims.js';
+import { expired, invalid, TokenError } from './token-error.js';
+
+/** What the secret manager provides: the keys to try, primary first. */
+export interface VerifyKeySource {
+  verifyKeys(): readonly webcrypto.CryptoKey[];
+}
+
+export interface VerifyOptions {
+  issuer: string;
+  leewaySeconds: number;
+  nowSeconds: number;
+  /** Entry point 3 of wire §4.5: everything except the expiry rule. */
+  ignoreExpiry?: boolean;
+}
+
+// The only header we mint; a token carrying it needs no header parsing.
+const OUR_HEADER = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9';
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decodePart(part: string): unknown {
+  if (!B64URL.test(part) || part.length % 4 === 1) throw invalid('Base64 error: Invalid symbol or length');
+  let text: string;
+  try {
+    text = decoder.decode(Buffer.from(part, 'base64url'));
+  } catch {
+    throw invalid('JSON error: invalid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw invalid(`JSON error: ${(e as Error).message}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'sequence';
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  if (typeof v === 'boolean') return `boolean \`${v}\``;
+  return 'map';
+}
+
+/**
+ * Verifies a compact JWS in the exact step order of wire §4.4 and returns its claims.
+ * jose checks the HMAC (algorithm pinned to HS256); the claim rules are ours, because jose's
+ * own run in a different order and draw the expiry line one second earlier.
+ */
+export async function verifyToken(
+  token: string,
+  expected: TokenType,
+  keys: VerifyKeySource,
+  opts: VerifyOptions,
+): Promise<TokenClaims> {
+  // 1. Structure.
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+    throw invalid('Malformed token: InvalidToken');
+  }
+  const [headerPart, payloadPart] = parts as [string, string, string];
+  if (headerPart !== OUR_HEADER) {
+    const header = decodePart(headerPart);
+    if (!isObject(header)) throw invalid('JSON error: header is not an object');
+    // 2. Algorithm.
+    if (header.alg !== 'HS256') throw invalid('InvalidAlgorithm');
+    if (header.crit !== undefined) throw invalid('InvalidToken');
+  }
+  // 3. Signature, against the primary, then an eligible backup.
+  const candidates = keys.verifyKeys();
+  if (candidates.length === 0) throw invalid('No verification secret available');
+  let verified = false;
+  for (const key of candidates) {
+    try {
+      await compactVerify(token, key, { algorithms: ['HS256'] });
+      verified = true;
+      break;
+    } catch (e) {
+      if (e instanceof joseErrors.JWSSignatureVerificationFailed) continue;
+      if (e instanceof joseErrors.JOSEAlgNotAllowed) throw invalid('InvalidAlgorithm');
+      throw invalid('Malformed token: InvalidToken');
+    }
+  }
+  if (!verified) throw invalid('InvalidSignature');
+  // 4. Payload and exp.
+  const payload = decodePart(payloadPart);
+  if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeType(payload)}, expected struct Claims`);
+  if (payload.exp === undefined) throw invalid('Missing required claim: exp');
+  if (!isNonNegInt(payload.exp)) {
+    throw invalid(`JSON error: invalid type: ${describeType(payload.exp)}, expected u64`);
+  }
+  // 5. Expiry, with leeway: expired iff exp < now − L.
+  if (!opts.ignoreExpiry && payload.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
+  // 6–7. Issuer and audience (when present; absence is a shape error below).
+  if (payload.iss !== undefined && payload.iss !== opts.issuer) throw invalid('InvalidIssuer');
+  if (payload.aud !== undefined && payload.aud !== opts.issuer) throw invalid('InvalidAudience');
+  // 8. Claim shape.
+  return checkShape(payload, expected);
+}
+
+function checkShape(p: Record<string, unknown>, expected: TokenType): TokenClaims {
+  for (const name of ['sub', 'iss', 'aud', 'jti', 'token_type', 'sid'] as const) {
+    const v = p[name];
+    if (v === undefined) throw invalid(`JSON error: missing field \`${name}\``);
+    if (typeof v !== 'string') throw invalid(`JSON error: invalid type: ${describeType(v)}, expected a string`);
+  }
+  if (p.iat === undefined) throw invalid('JSON error: missing field `iat`');
+  if (!isNonNegInt(p.iat)) throw invalid(`JSON error: invalid type: ${describeType(p.iat)}, expected u64`);
+  const perms = p.permissions;
+  if (perms === undefined) throw invalid('JSON error: missing field `permissions`');
+  if (!Array.isArray(perms)) throw invalid(`JSON error: invalid type: ${describeType(perms)}, expected a sequence`);
+  for (const item of perms) {
+    if (typeof item !== 'string') throw invalid(`JSON error: invalid type: ${describeType(item)}, expected a string`);
+  }
+  const nodeUrl = p.node_url;
+  if (nodeUrl !== undefined && nodeUrl !== null && typeof nodeUrl !== 'string') {
+    throw invalid(`JSON error: invalid type: ${describeType(nodeUrl)}, expected a string`);
+  }
+  const type = p.token_type;
+  if (type !== 'access' && type !== 'refresh') {
+    throw invalid(`JSON error: unknown variant \`${String(type)}\`, expected \`access\` or \`refresh\``);
+  }
+  // 9. Type.
+  if (type !== expected) {
+    throw invalid(`Wrong token type: expected ${label(expected)}, got ${label(type)}`);
+  }
+  const claims: TokenClaims = {
+    sub: p.sub as string,
+    iss: p.iss as string,
+    aud: p.aud as string,
+    exp: p.exp as number,
+    iat: p.iat,
+    jti: p.jti as string,
+    token_type: type,
+    permissions: perms as string[],
+    sid: p.sid as string,
+  };
+  if (typeof nodeUrl === 'string') claims.node_url = nodeUrl;
+  return claims;
+}
+
+const label = (t: TokenType): string => (t === 'access' ? 'Access' : 'Refresh');
+
+export { TokenError };

@@ -1,0 +1,72 @@
+import type { Hono } from 'hono';
+import { configFromPartial, type AuthConfigInput } from '../../src/config/load.js';
+import { createApp } from '../../src/http/app.js';
+import { provision } from '../../src/auth/provision.js';
+import { AuthService } from '../../src/service.js';
+import { MemoryStore } from '../../src/storage/memory.js';
+import type { Store } from '../../src/storage/store.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+export const TEST_ARGON2 = { memory_kib: 7168, iterations: 5, parallelism: 1 };
+export const ADMIN = { username: 'admin', password: 'correct horse battery' };
+
+export interface TestService {
+  svc: AuthService;
+  app: Hono;
+  clock: ManualClock;
+  store: Store;
+  /** Requests through app.request() with a socket peer, as @hono/node-server would give. */
+  request(path: string, init?: RequestInit & { peer?: string }): Promise<Response>;
+  /** POST JSON helper. */
+  post(path: string, body: unknown, headers?: Record<string, string>, peer?: string): Promise<Response>;
+  login(overrides?: Partial<{ username: string; password: string; client_name: string }>): Promise<{
+    access: string;
+    refresh: string;
+    res: Response;
+  }>;
+  close(): Promise<void>;
+}
+
+/** A service on a memory store with a frozen clock and one provisioned admin (like better-auth's). */
+export async function makeTestService(
+  overrides: AuthConfigInput = {},
+  opts: { admin?: boolean; store?: Store; clock?: ManualClock } = {},
+): Promise<TestService> {
+  const config = configFromPartial({
+    storage: { type: 'memory', path: './unused' },
+    ...overrides,
+    user_password: { argon2: TEST_ARGON2, ...overrides.user_password },
+  });
+  const clock = opts.clock ?? new ManualClock(1_700_000_000_000);
+  const store = opts.store ?? new MemoryStore();
+  const svc = await AuthService.open(config, { clock, store, env: {} });
+  if (opts.admin !== false) await provision(svc.core, ADMIN.username, ADMIN.password, { wait: true });
+  const app = createApp(svc);
+  const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
+    const { peer = '203.0.113.7', ...rest } = init;
+    return Promise.resolve(
+      app.request(`http://localhost${path}`, rest, { incoming: { socket: { remoteAddress: peer } } }),
+    );
+  };
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}, peer?: string) =>
+    request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      ...(peer ? { peer } : {}),
+    });
+  const login: TestService['login'] = async (o = {}) => {
+    const username = o.username ?? ADMIN.username;
+    const res = await post('/auth/token', {
+      auth_method: 'user_password',
+      public_key: username,
+      client_name: o.client_name ?? 'mero-js-sdk',
+      timestamp: 1_700_000_000,
+      permissions: ['admin'],
+      provider_data: { username, password: o.password ?? ADMIN.password },
+    });
+    const json = (await res.clone().json()) as { data?: { access_token: string; refresh_token: string } };
+    return { access: json.data?.access_token ?? '', refresh: json.data?.refresh_token ?? '', res };
+  };
+  return { svc, app, clock, store, request, post, login, close: () => svc.close() };
+}
