@@ -104,9 +104,6 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   const verbosity = values.verbose?.length ?? 0;
   const log = createLogger(verbosity === 0 ? 'info' : verbosity === 1 ? 'debug' : 'trace');
   for (const w of warnings) log.warn(w);
-  if (config.development.enable_mock_auth) {
-    log.warn('development.enable_mock_auth is on: POST /auth/mock-token mints tokens without credentials');
-  }
   const svc = await openOrExit(config, log);
   try {
     await provisionFromEnv(svc.core, process.env);

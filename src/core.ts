@@ -9,6 +9,7 @@ import type { SessionManager } from './tokens/sessions.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import type { Mutex } from './storage/store.js';
+import type { SignatureCache } from './tokens/verify.js';
 
 /** The service's parts, shared by the domain operations (login, refresh, provisioning…). */
 export interface Core {
@@ -29,4 +30,6 @@ export interface Core {
    * revoked session can never be overwritten by a stale live copy. Taken after accountLock.
    */
   readonly sessionLock: Mutex;
+  /** Tokens whose signature already verified (the hot path skips the HMAC). */
+  readonly signatureCache: SignatureCache;
 }

@@ -9,10 +9,12 @@ import { PasswordHasher } from './providers/password-hasher.js';
 import { UserStore } from './providers/user-record.js';
 import { resolveKek } from './secrets/kek.js';
 import { SecretManager } from './secrets/manager.js';
+import { CachingStore } from './storage/cache.js';
 import { openStore } from './storage/open.js';
 import { getJson, Mutex, putOp, type Store } from './storage/store.js';
 import { sweepConsumed } from './tokens/refresh.js';
 import { SessionManager } from './tokens/sessions.js';
+import { BoundedSignatureCache } from './tokens/signature-cache.js';
 import { nowSeconds, systemClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/logger.js';
 
@@ -52,7 +54,9 @@ export class AuthService {
     const clock = opts.clock ?? systemClock;
     const log = opts.logger ?? silentLogger;
     const env = opts.env ?? process.env;
-    const store = opts.store ?? (await openStore({ type: config.storage.type, path: config.storage.path }));
+    const inner = opts.store ?? (await openStore({ type: config.storage.type, path: config.storage.path }));
+    // Keys and sessions are read by every authenticated request; one process owns the store.
+    const store = new CachingStore(inner, ['root_key:', 'client_key:', 'session:']);
     try {
       await checkSchema(store, clock);
       const kek = await resolveKek({
@@ -83,6 +87,7 @@ export class AuthService {
         log,
         accountLock: new Mutex(),
         sessionLock: new Mutex(),
+        signatureCache: new BoundedSignatureCache(),
       };
       const windowMs = config.rate_limit.window_seconds * 1000;
       const limiters: LoginLimiters = {

@@ -15,5 +15,6 @@ export function verifyWithCore(
     leewaySeconds: core.config.jwt.leeway_seconds,
     nowSeconds: nowSeconds(core.clock),
     ignoreExpiry,
+    cache: core.signatureCache,
   });
 }

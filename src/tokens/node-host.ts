@@ -14,7 +14,8 @@ export interface HostSource {
 export const NO_HOST_MESSAGE =
   'Token is node-bound but the request carries no Host or X-Forwarded-Host header to validate against';
 
-const VISIBLE_ASCII = /^[\x21-\x7e]*$/;
+// Visible ASCII as §2.3 and the http crate define it: space through `~`, and tab.
+const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;
 const INTERNAL_HOST = /^auth(?::[0-9]+)?$/;
 
 function requestHost(src: HostSource): string | undefined {

@@ -14,12 +14,21 @@ export interface VerifyOptions {
   nowSeconds: number;
   /** Entry point 3 of wire §4.5: everything except the expiry rule. */
   ignoreExpiry?: boolean;
+  /** Remembers tokens whose signature already verified, so the hot path skips the HMAC. */
+  cache?: SignatureCache;
+}
+
+export interface SignatureCache {
+  get(token: string): { key: webcrypto.CryptoKey; payload: Record<string, unknown> } | undefined;
+  set(token: string, key: webcrypto.CryptoKey, payload: Record<string, unknown>): void;
 }
 
 // The only header we mint; a token carrying it needs no header parsing.
 const OUR_HEADER = 'eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9';
 const B64URL = /^[A-Za-z0-9_-]*$/;
 const decoder = new TextDecoder('utf-8', { fatal: true });
+// jose's message when the signature verified but the payload is not base64url (pinned by a test).
+const JOSE_PAYLOAD_DECODE_FAILED = 'Failed to base64url decode the payload';
 
 function decodePart(part: string): unknown {
   if (!B64URL.test(part) || part.length % 4 === 1) throw invalid('Base64 error: Invalid symbol or length');
@@ -60,6 +69,37 @@ export async function verifyToken(
   keys: VerifyKeySource,
   opts: VerifyOptions,
 ): Promise<TokenClaims> {
+  const candidates = keys.verifyKeys();
+  const hit = opts.cache?.get(token);
+  let payload: unknown;
+  if (hit !== undefined && candidates.includes(hit.key)) {
+    // Steps 1–3 already passed for this exact string, with a key that still verifies.
+    payload = hit.payload;
+  } else {
+    const [payloadPart, key] = await checkSignature(token, candidates);
+    // 4. Payload and exp.
+    payload = decodePart(payloadPart);
+    if (opts.cache !== undefined && isObject(payload)) opts.cache.set(token, key, payload);
+  }
+  if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeType(payload)}, expected struct Claims`);
+  if (payload.exp === undefined) throw invalid('Missing required claim: exp');
+  if (!isNonNegInt(payload.exp)) {
+    throw invalid(`JSON error: invalid type: ${describeType(payload.exp)}, expected u64`);
+  }
+  // 5. Expiry, with leeway: expired iff exp < now − L.
+  if (!opts.ignoreExpiry && payload.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
+  // 6–7. Issuer and audience (when present; absence is a shape error below).
+  if (payload.iss !== undefined && payload.iss !== opts.issuer) throw invalid('InvalidIssuer');
+  if (payload.aud !== undefined && payload.aud !== opts.issuer) throw invalid('InvalidAudience');
+  // 8. Claim shape.
+  return checkShape(payload, expected);
+}
+
+/** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
+async function checkSignature(
+  token: string,
+  candidates: readonly webcrypto.CryptoKey[],
+): Promise<[string, webcrypto.CryptoKey]> {
   // 1. Structure.
   const parts = token.split('.');
   if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
@@ -74,35 +114,23 @@ export async function verifyToken(
     if (header.crit !== undefined) throw invalid('InvalidToken');
   }
   // 3. Signature, against the primary, then an eligible backup.
-  const candidates = keys.verifyKeys();
   if (candidates.length === 0) throw invalid('No verification secret available');
-  let verified = false;
   for (const key of candidates) {
     try {
       await compactVerify(token, key, { algorithms: ['HS256'] });
-      verified = true;
-      break;
+      return [payloadPart, key];
     } catch (e) {
       if (e instanceof joseErrors.JWSSignatureVerificationFailed) continue;
+      if (e instanceof joseErrors.JWSInvalid && e.message === JOSE_PAYLOAD_DECODE_FAILED) {
+        // jose decodes the payload only after the HMAC matched: the signature step passed, and
+        // step 4 below reports the payload's own Base64 error (wire §4.4 step order).
+        return [payloadPart, key];
+      }
       if (e instanceof joseErrors.JOSEAlgNotAllowed) throw invalid('InvalidAlgorithm');
       throw invalid('Malformed token: InvalidToken');
     }
   }
-  if (!verified) throw invalid('InvalidSignature');
-  // 4. Payload and exp.
-  const payload = decodePart(payloadPart);
-  if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeType(payload)}, expected struct Claims`);
-  if (payload.exp === undefined) throw invalid('Missing required claim: exp');
-  if (!isNonNegInt(payload.exp)) {
-    throw invalid(`JSON error: invalid type: ${describeType(payload.exp)}, expected u64`);
-  }
-  // 5. Expiry, with leeway: expired iff exp < now − L.
-  if (!opts.ignoreExpiry && payload.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
-  // 6–7. Issuer and audience (when present; absence is a shape error below).
-  if (payload.iss !== undefined && payload.iss !== opts.issuer) throw invalid('InvalidIssuer');
-  if (payload.aud !== undefined && payload.aud !== opts.issuer) throw invalid('InvalidAudience');
-  // 8. Claim shape.
-  return checkShape(payload, expected);
+  throw invalid('InvalidSignature');
 }
 
 function checkShape(p: Record<string, unknown>, expected: TokenType): TokenClaims {
@@ -139,7 +167,7 @@ function checkShape(p: Record<string, unknown>, expected: TokenType): TokenClaim
     iat: p.iat,
     jti: p.jti as string,
     token_type: type,
-    permissions: perms as string[],
+    permissions: [...(perms as string[])],
     sid: p.sid as string,
   };
   if (typeof nodeUrl === 'string') claims.node_url = nodeUrl;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LevelStore } from '../../src/storage/level.js';
 import { MemoryStore } from '../../src/storage/memory.js';
+import { CachingStore } from '../../src/storage/cache.js';
 import { runStoreContract } from './contract.js';
 
 runStoreContract('memory', async () => ({
@@ -13,5 +14,17 @@ runStoreContract('memory', async () => ({
 runStoreContract('level', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'mero-auth-contract-'));
   const store = await LevelStore.open(join(dir, 'db'));
+  return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+// The write-through cache must be indistinguishable from the store it wraps.
+runStoreContract('cached memory', async () => ({
+  store: new CachingStore(new MemoryStore(), ['']),
+  cleanup: async () => undefined,
+}));
+
+runStoreContract('cached level', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mero-auth-contract-'));
+  const store = new CachingStore(await LevelStore.open(join(dir, 'db')), ['']);
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// npm run bench: starts the real service and prints req/s and latency figures from one run on
+// this machine. Numbers, never assertions. Duration per scenario: BENCH_SECONDS (default 10).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const root = new URL('..', import.meta.url).pathname;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function start(args, { env = {}, cwd = root, ready }) {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d) => {
+      out += d;
+      if (ready.test(out)) resolve(child);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`process exited (${code}) before ready:\n${out}`)));
+    setTimeout(() => reject(new Error(`not ready after 20 s:\n${out}`)), 20_000).unref();
+  });
+}
+
+async function stop(child) {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+function run(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+  });
+}
+
+const fmt = (r) =>
+  `${Math.round(r.requests.average).toLocaleString('en-US').padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}   errors ${r.errors}`;
+
+const report = [];
+const work = mkdtempSync(join(tmpdir(), 'mero-auth-bench-'));
+try {
+  // 1. Baseline.
+  const helloPort = await freePort();
+  const hello = await start([join(root, 'bench/hello.mjs'), String(helloPort)], { ready: /READY/ });
+  await run({ url: `http://127.0.0.1:${helloPort}/`, duration: 2 }); // warm-up
+  const base = await run({ url: `http://127.0.0.1:${helloPort}/` });
+  await stop(hello);
+  report.push(['hello-world baseline (GET /)', base]);
+
+  // 2. The real service, level store, default argon2 parameters.
+  const port = await freePort();
+  const password = 'bench-password-123';
+  const svc = await start([join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+    cwd: work,
+    env: { MERO_AUTH_ADMIN_USER: 'bench', MERO_AUTH_ADMIN_PASSWORD: password },
+    ready: /listening on/,
+  });
+  const base_url = `http://127.0.0.1:${port}`;
+  const loginBody = JSON.stringify({
+    auth_method: 'user_password',
+    public_key: 'bench',
+    client_name: 'mero-js-sdk',
+    timestamp: Math.floor(Date.now() / 1000),
+    provider_data: { username: 'bench', password },
+  });
+  const res = await fetch(`${base_url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loginBody });
+  const { data } = await res.json();
+  if (!data?.access_token) throw new Error(`login failed: ${res.status}`);
+  const validateOpts = { url: `${base_url}/auth/validate`, headers: { authorization: `Bearer ${data.access_token}` } };
+  await run({ ...validateOpts, duration: 2 });
+  const validate = await run(validateOpts);
+  report.push(['GET /auth/validate (valid token)', validate]);
+
+  const loginOpts = {
+    url: `${base_url}/auth/token`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: loginBody,
+    connections: Math.min(CONNECTIONS, 8),
+  };
+  const logins = await run(loginOpts);
+  report.push([`POST /auth/token (argon2id m=19456 t=2, ${loginOpts.connections} conns)`, logins]);
+  await stop(svc);
+
+  console.log(`\nmero-auth bench — ${SECONDS}s per scenario, ${CONNECTIONS} connections, ${availableParallelism()} cores, node ${process.version}\n`);
+  for (const [name, r] of report) console.log(`${name.padEnd(58)} ${fmt(r)}`);
+  const ratio = validate.requests.average / base.requests.average;
+  console.log(`\nvalidate / baseline: ${(ratio * 100).toFixed(1)}% (target ≥ 75%), validate p99 ${validate.latency.p99} ms (target < 10 ms)`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
