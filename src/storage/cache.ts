@@ -1,4 +1,4 @@
-import type { BatchOp, Store } from './store.js';
+import { decodeJson, type BatchOp, type Store } from './store.js';
 
 /**
  * A write-through read cache in front of a store, for the records every authenticated request
@@ -7,6 +7,8 @@ import type { BatchOp, Store } from './store.js';
  */
 export class CachingStore implements Store {
   private readonly cache = new Map<string, Uint8Array>();
+  /** Decoded, frozen values of cached entries; dropped whenever the entry changes. */
+  private readonly parsed = new Map<string, unknown>();
   /** Bumped by every write; a read that raced a write does not populate the cache. */
   private writes = 0;
 
@@ -28,9 +30,15 @@ export class CachingStore implements Store {
   private remember(key: string, value: Uint8Array): void {
     if (!this.cache.has(key) && this.cache.size >= this.max) {
       const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
+      if (!oldest.done) this.forget(oldest.value);
     }
+    this.parsed.delete(key);
     this.cache.set(key, new Uint8Array(value));
+  }
+
+  private forget(key: string): void {
+    this.cache.delete(key);
+    this.parsed.delete(key);
   }
 
   private apply(ops: readonly BatchOp[]): void {
@@ -38,7 +46,7 @@ export class CachingStore implements Store {
     for (const op of ops) {
       if (!this.cacheable(op.key)) continue;
       if (op.type === 'put') this.remember(op.key, op.value);
-      else this.cache.delete(op.key);
+      else this.forget(op.key);
     }
   }
 
@@ -48,6 +56,18 @@ export class CachingStore implements Store {
     const before = this.writes;
     const value = await this.inner.get(key);
     if (value !== undefined && before === this.writes && this.cacheable(key)) this.remember(key, value);
+    return value;
+  }
+
+  async getJson<T>(key: string): Promise<T | undefined> {
+    const hit = this.parsed.get(key);
+    if (hit !== undefined) return hit as T;
+    const before = this.writes;
+    const bytes = await this.get(key);
+    if (bytes === undefined) return undefined;
+    const value = deepFreeze(decodeJson<T>(bytes));
+    // Only share it if no write landed meanwhile (the bytes may already be stale).
+    if (before === this.writes && this.cache.has(key)) this.parsed.set(key, value);
     return value;
   }
 
@@ -61,7 +81,7 @@ export class CachingStore implements Store {
       await this.inner.put(key, value);
     } finally {
       // On failure the state is unknown: forget rather than guess.
-      this.cache.delete(key);
+      this.forget(key);
     }
     this.apply([{ type: 'put', key, value }]);
   }
@@ -71,7 +91,7 @@ export class CachingStore implements Store {
     try {
       await this.inner.del(key);
     } finally {
-      this.cache.delete(key);
+      this.forget(key);
     }
     this.apply([{ type: 'del', key }]);
   }
@@ -81,7 +101,7 @@ export class CachingStore implements Store {
     try {
       await this.inner.batch(ops);
     } catch (e) {
-      for (const op of ops) this.cache.delete(op.key);
+      for (const op of ops) this.forget(op.key);
       throw e;
     }
     this.apply(ops);
@@ -93,8 +113,8 @@ export class CachingStore implements Store {
     try {
       won = await this.inner.putIfAbsent(key, value, alsoOps);
     } catch (e) {
-      this.cache.delete(key);
-      for (const op of alsoOps) this.cache.delete(op.key);
+      this.forget(key);
+      for (const op of alsoOps) this.forget(op.key);
       throw e;
     }
     if (won) this.apply([{ type: 'put', key, value }, ...alsoOps]);
@@ -107,6 +127,15 @@ export class CachingStore implements Store {
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.parsed.clear();
     await this.inner.close();
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const child of Object.values(v)) deepFreeze(child);
+  }
+  return v;
 }

@@ -25,6 +25,11 @@ export interface Store {
   scan(prefix: string): Promise<Array<[string, Uint8Array]>>;
   close(): Promise<void>;
   readonly kind: 'memory' | 'level';
+  /**
+   * Optional: a decoded JSON value, which a caching store may share between callers. The result
+   * is deeply frozen and must not be mutated.
+   */
+  getJson?<T>(key: string): Promise<T | undefined>;
 }
 
 const encoder = new TextEncoder();
@@ -39,6 +44,7 @@ export function decodeJson<T>(bytes: Uint8Array): T {
 }
 
 export async function getJson<T>(store: Store, key: string): Promise<T | undefined> {
+  if (store.getJson) return store.getJson<T>(key);
   const bytes = await store.get(key);
   return bytes === undefined ? undefined : decodeJson<T>(bytes);
 }

@@ -67,3 +67,32 @@ describe('CachingStore', () => {
     for (const k of ['a', 'b', 'c', 'd', 'e']) expect(text(await store.get(k))).toBe(k);
   });
 });
+
+describe('CachingStore.getJson', () => {
+  it('shares one frozen decoded value and drops it on every write', async () => {
+    const store = new CachingStore(new MemoryStore(), ['k:']);
+    await store.put('k:a', bytes('{"n":1,"list":["x"]}'));
+    const first = await store.getJson<{ n: number; list: string[] }>('k:a');
+    const second = await store.getJson<{ n: number; list: string[] }>('k:a');
+    expect(first).toEqual({ n: 1, list: ['x'] });
+    expect(second).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(Object.isFrozen(first?.list)).toBe(true);
+    await store.batch([{ type: 'put', key: 'k:a', value: bytes('{"n":2,"list":[]}') }]);
+    expect(await store.getJson('k:a')).toEqual({ n: 2, list: [] });
+    await store.del('k:a');
+    expect(await store.getJson('k:a')).toBeUndefined();
+  });
+
+  it('never shares a value decoded from bytes that a racing write replaced', async () => {
+    const inner = new SlowReads();
+    await inner.put('k:a', bytes('{"v":"old"}'));
+    const store = new CachingStore(inner, ['k:']);
+    const pending = store.getJson<{ v: string }>('k:a');
+    await new Promise((r) => setImmediate(r));
+    await store.put('k:a', bytes('{"v":"new"}'));
+    inner.release?.();
+    expect((await pending)?.v).toBe('old');
+    expect((await store.getJson<{ v: string }>('k:a'))?.v).toBe('new');
+  });
+});

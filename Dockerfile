@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript and install production dependencies (native argon2/LevelDB).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: no compilers, a non-root user, data on a volume.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production \
+    AUTH__LISTEN_ADDR=0.0.0.0:3001 \
+    AUTH__STORAGE__PATH=/data/auth
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json config.example.toml ./
+RUN groupadd --system --gid 10001 meroauth \
+ && useradd --system --uid 10001 --gid meroauth --home-dir /data --no-create-home meroauth \
+ && mkdir -p /data && chown meroauth:meroauth /data && chmod 0700 /data
+USER meroauth
+VOLUME /data
+EXPOSE 3001
+HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:3001/auth/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD ["serve"]
