@@ -142,7 +142,12 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    // One line: stop at the first newline instead of waiting for EOF, which a terminal (or a
+    // pipe the writer keeps open) never sends.
+    if ((chunk as Buffer).includes(0x0a)) break;
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   const nl = text.indexOf('\n');
   return stripOneNewline(nl === -1 ? text : text.slice(0, nl + 1));

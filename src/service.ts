@@ -41,6 +41,7 @@ export class AuthService {
   readonly startedAtMs: number;
   shuttingDown = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
 
   private constructor(
     readonly core: Core,
@@ -108,8 +109,11 @@ export class AuthService {
   /** Rotation and sweeps: once now, then hourly, in the background, best-effort. */
   startTimers(): void {
     this.core.secrets.startTimer();
-    void this.sweep();
-    this.sweepTimer = setInterval(() => void this.sweep(), HOUR_MS);
+    const tick = () => {
+      this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+    };
+    tick();
+    this.sweepTimer = setInterval(tick, HOUR_MS);
     this.sweepTimer.unref();
   }
 
@@ -148,6 +152,7 @@ export class AuthService {
     this.shuttingDown = true;
     this.core.secrets.stopTimer();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping; // never close the store under a running sweep
     await this.core.store.close();
   }
 }

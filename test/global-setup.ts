@@ -1,1 +1,63 @@
-export default async function setup(): Promise<void> {}
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Absolute path of this run's compiled `cli.js` (see below). */
+    meroAuthCli: string;
+  }
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const buildsDir = join(root, 'node_modules', '.cache', 'mero-auth-e2e');
+const STALE_MS = 6 * 3_600_000;
+
+/**
+ * Builds the service once per run, exactly as `npm run build` does (`tsc -p tsconfig.build.json`),
+ * so the end-to-end tests start the real compiled CLI. A failed build stops the whole run with the
+ * compiler's output.
+ *
+ * The output goes to a private `<build>/dist` (with a copy of package.json beside it, which the
+ * CLI reads for its version) instead of the shared `dist/`: several people run the tests in this
+ * tree at once, and a build rewriting `dist/` while another run spawns `node dist/cli.js` would
+ * hand that process half-written files. Packages still resolve from the repository's
+ * node_modules, because the build lives inside it.
+ */
+export default function setup(project: TestProject): () => void {
+  mkdirSync(buildsDir, { recursive: true });
+  removeStaleBuilds();
+  const build = mkdtempSync(join(buildsDir, 'build-'));
+  const teardown = () => rmSync(build, { recursive: true, force: true });
+
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  const result = spawnSync(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')],
+    { cwd: root, encoding: 'utf8', timeout: 120_000 },
+  );
+  if (result.error || result.status !== 0) {
+    teardown();
+    const output = [result.stdout, result.stderr].filter(Boolean).join('\n').trim();
+    const why = result.error ? result.error.message : `exit code ${result.status ?? result.signal}`;
+    throw new Error(`global setup: 'tsc -p tsconfig.build.json' failed (${why})\n${output}`);
+  }
+  copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
+  project.provide('meroAuthCli', join(build, 'dist', 'cli.js'));
+  return teardown;
+}
+
+/** Builds left behind by runs that were killed before their teardown. */
+function removeStaleBuilds(): void {
+  for (const name of readdirSync(buildsDir)) {
+    const path = join(buildsDir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another run removed it first
+    }
+  }
+}
