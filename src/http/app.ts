@@ -40,10 +40,13 @@ export function createApp(svc: AuthService): Hono {
     maxSize: config.security.max_body_size,
     onError: () => errorResponse(new AuthError('payload_too_large', 'length limit exceeded')),
   });
-  // HTTP/1.1 frames every body with one of these headers; without them there is nothing to
-  // limit, and skipping spares the hot GET path from materialising the full Request object.
+  // A GET or HEAD without framing headers carries no body on HTTP/1.1, and no GET route reads
+  // one: skipping spares the hot path (forward-auth validate) from materialising the full
+  // Request object. Every other request, framed or not (an embedded host's Request), is limited.
   app.use((c, next) =>
-    c.req.header('content-length') === undefined && c.req.header('transfer-encoding') === undefined
+    (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+    c.req.header('content-length') === undefined &&
+    c.req.header('transfer-encoding') === undefined
       ? next()
       : limit(c, next),
   );

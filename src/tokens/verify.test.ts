@@ -142,11 +142,19 @@ describe('verifyToken — step 1, structure', () => {
     ['four parts', `${OUR_HEADER}.e30.c2ln.c2ln`],
     ['an empty header segment', '.e30.c2ln'],
     ['an empty payload segment', `${OUR_HEADER}..c2ln`],
-    ['an empty signature segment', `${OUR_HEADER}.e30.`],
     ['only dots', '..'],
   ];
   it.each(cases)('%s → Malformed token: InvalidToken', async (_label, token) => {
     await expectInvalid(verifyWith(token), 'Malformed token: InvalidToken');
+  });
+
+  it('an empty signature segment is well-formed and fails the signature step', async () => {
+    await expectInvalid(verifyWith(`${OUR_HEADER}.e30.`), 'InvalidSignature');
+  });
+
+  it('alg none with an empty signature segment → InvalidAlgorithm (step 2 before step 3)', async () => {
+    const none = Buffer.from('{"alg":"none"}').toString('base64url');
+    await expectInvalid(verifyWith(`${none}.e30.`), 'InvalidAlgorithm');
   });
 
   it('a real token with one part dropped or one added is malformed', async () => {

@@ -102,7 +102,8 @@ async function checkSignature(
 ): Promise<[string, webcrypto.CryptoKey]> {
   // 1. Structure.
   const parts = token.split('.');
-  if (parts.length !== 3 || parts.some((p) => p.length === 0)) {
+  // An empty signature is well-formed (alg "none" tokens have one) and fails at step 2 or 3.
+  if (parts.length !== 3 || parts[0] === '' || parts[1] === '') {
     throw invalid('Malformed token: InvalidToken');
   }
   const [headerPart, payloadPart] = parts as [string, string, string];

@@ -2,6 +2,8 @@ import type { Hono } from 'hono';
 import { configFromPartial, type AuthConfigInput } from '../../src/config/load.js';
 import { createApp } from '../../src/http/app.js';
 import { provision } from '../../src/auth/provision.js';
+import { HashPool, type HashPoolOptions } from '../../src/auth/hash-pool.js';
+import type { Core } from '../../src/core.js';
 import { AuthService } from '../../src/service.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/store.js';
@@ -19,7 +21,7 @@ export interface TestService {
   request(path: string, init?: RequestInit & { peer?: string }): Promise<Response>;
   /** POST JSON helper. */
   post(path: string, body: unknown, headers?: Record<string, string>, peer?: string): Promise<Response>;
-  login(overrides?: Partial<{ username: string; password: string; client_name: string }>): Promise<{
+  login(overrides?: Partial<{ username: string; password: string; client_name: string; peer: string }>): Promise<{
     access: string;
     refresh: string;
     res: Response;
@@ -30,7 +32,13 @@ export interface TestService {
 /** A service on a memory store with a frozen clock and one provisioned admin (like better-auth's). */
 export async function makeTestService(
   overrides: AuthConfigInput = {},
-  opts: { admin?: boolean; store?: Store; clock?: ManualClock } = {},
+  opts: {
+    admin?: boolean;
+    store?: Store;
+    clock?: ManualClock;
+    /** Hashing slots and queue (wire §8.2); AuthService.open only takes the slot count. */
+    hashPool?: HashPoolOptions;
+  } = {},
 ): Promise<TestService> {
   const config = configFromPartial({
     storage: { type: 'memory', path: './unused' },
@@ -39,7 +47,15 @@ export async function makeTestService(
   });
   const clock = opts.clock ?? new ManualClock(1_700_000_000_000);
   const store = opts.store ?? new MemoryStore();
-  const svc = await AuthService.open(config, { clock, store, env: {} });
+  const svc = await AuthService.open(config, {
+    clock,
+    store,
+    env: {},
+    ...(opts.hashPool?.slots === undefined ? {} : { hashSlots: opts.hashPool.slots }),
+  });
+  if (opts.hashPool?.queue !== undefined) {
+    (svc.core as { -readonly [K in keyof Core]: Core[K] }).hashPool = new HashPool(opts.hashPool);
+  }
   if (opts.admin !== false) await provision(svc.core, ADMIN.username, ADMIN.password, { wait: true });
   const app = createApp(svc);
   const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
@@ -64,8 +80,13 @@ export async function makeTestService(
       timestamp: 1_700_000_000,
       permissions: ['admin'],
       provider_data: { username, password: o.password ?? ADMIN.password },
-    });
-    const json = (await res.clone().json()) as { data?: { access_token: string; refresh_token: string } };
+    }, {}, o.peer);
+    let json: { data?: { access_token: string; refresh_token: string } | null } = {};
+    try {
+      json = JSON.parse(await res.clone().text()) as typeof json;
+    } catch {
+      // Not an envelope (e.g. a 500 "Service panicked"): the caller inspects `res`.
+    }
     return { access: json.data?.access_token ?? '', refresh: json.data?.refresh_token ?? '', res };
   };
   return { svc, app, clock, store, request, post, login, close: () => svc.close() };

@@ -29,12 +29,15 @@ export function corsLayer(opts: CorsOptions): MiddlewareHandler {
   return async function corsLayer(c, next) {
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined) {
       const res = (await preflight(c, async () => {})) as Response;
-      const headers = new Headers(res.headers);
+      // Assigning c.res merges in the headers Hono's cors already put on the context (its own
+      // `Vary: Access-Control-Request-Headers` / `Vary: Origin`); set ours after the merge.
+      c.res = new Response(null, { status: res.status, headers: res.headers });
+      const headers = c.res.headers;
       if (opts.allowAllOrigins && !headers.has('access-control-allow-headers')) {
         headers.set('access-control-allow-headers', '*');
       }
       headers.set('vary', VARY);
-      return new Response(null, { status: res.status, headers });
+      return c.res;
     }
     await next();
     const h = c.res.headers;

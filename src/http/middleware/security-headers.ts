@@ -12,7 +12,8 @@ export interface SecurityHeaderOptions {
   csp: string | undefined;
 }
 
-const LOGIN_UI = /^\/auth\/(?:login$|favicon\.ico$|assets\/)/;
+// `/auth/assets/` alone is no route (wire §1.2), so it gets the configured policy like any 404.
+const LOGIN_UI = /^\/auth\/(?:login$|favicon\.ico$|assets\/.)/;
 
 /** Sets the headers of wire §2.5 on every response, replacing any handler value. */
 export function securityHeaders(opts: SecurityHeaderOptions): MiddlewareHandler {

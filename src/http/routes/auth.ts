@@ -120,8 +120,9 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
   // No bundle yet: every asset is missing (wire §3.1: 404, never index.html).
   const missing = (c: Context) =>
     c.body('File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-  app.get('/auth/assets/*', missing);
-  app.all('/auth/assets/*', methodNotAllowed('GET,HEAD'));
+  // `/auth/assets/*` would also match `/auth/assets` itself, which is no route (wire §1.2).
+  app.get('/auth/assets/:path{.+}', missing);
+  app.all('/auth/assets/:path{.+}', methodNotAllowed('GET,HEAD'));
   app.get('/auth/favicon.ico', missing);
   app.all('/auth/favicon.ico', methodNotAllowed('GET,HEAD'));
 
