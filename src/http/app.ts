@@ -3,7 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { buildCsp } from '../config/csp.js';
 import { AuthError, isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
-import { errorResponse, panicResponse } from './errors.js';
+import { panicResponse } from './errors.js';
+import { fail, send } from './respond.js';
 import { corsLayer } from './middleware/cors.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -38,7 +39,7 @@ export function createApp(svc: AuthService): Hono {
   );
   const limit = bodyLimit({
     maxSize: config.security.max_body_size,
-    onError: () => errorResponse(new AuthError('payload_too_large', 'length limit exceeded')),
+    onError: (c) => fail(c, new AuthError('payload_too_large', 'length limit exceeded')),
   });
   // A GET or HEAD without framing headers carries no body on HTTP/1.1, and no GET route reads
   // one: skipping spares the hot path (forward-auth validate) from materialising the full
@@ -54,9 +55,9 @@ export function createApp(svc: AuthService): Hono {
   registerAuthRoutes(app, svc);
 
   // Unknown path: 404 with no body and no Content-Type (wire §1.2).
-  app.notFound(() => new Response(null, { status: 404 }));
-  app.onError((err) => {
-    if (isAuthError(err)) return errorResponse(err);
+  app.notFound((c) => send(c, null, 404));
+  app.onError((err, c) => {
+    if (isAuthError(err)) return fail(c, err);
     svc.core.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
     return panicResponse();
   });

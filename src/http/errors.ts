@@ -38,39 +38,47 @@ const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** The wire answer for an AuthError. `bodyless` gives the middleware-rejection shape (empty). */
-export function errorResponse(err: AuthError, opts: { bodyless?: boolean } = {}): Response {
+export function errorResponse(
+  err: AuthError,
+  opts: { bodyless?: boolean } = {},
+  base: Record<string, string> = {},
+): Response {
   const m = MAPPING[err.code];
-  const headers = new Headers();
-  if (m.xae) headers.set('x-auth-error', m.xae);
-  if (err.retryAfter !== undefined) headers.set('retry-after', String(err.retryAfter));
+  const headers: Record<string, string> = {};
+  if (m.xae) headers['x-auth-error'] = m.xae;
+  if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   if (opts.bodyless) {
-    headers.set('content-length', '0');
-    return new Response(null, { status: m.status, headers });
+    headers['content-length'] = '0';
+    return new Response(null, { status: m.status, headers: { ...headers, ...base } });
   }
   let body: string;
   switch (m.shape) {
     case 'envelope':
     case 'empty':
-      headers.set('content-type', JSON_TYPE);
+      headers['content-type'] = JSON_TYPE;
       body = JSON.stringify({ data: null, error: err.message });
       break;
     case 'extraction':
-      headers.set('content-type', JSON_TYPE);
+      headers['content-type'] = JSON_TYPE;
       body = JSON.stringify({ error: err.message, status: m.status });
       break;
     case 'text':
-      headers.set('content-type', TEXT_TYPE);
+      headers['content-type'] = TEXT_TYPE;
       body = err.message;
       break;
   }
-  return new Response(body, { status: m.status, headers });
+  return new Response(body, { status: m.status, headers: { ...headers, ...base } });
 }
 
 /** 200 envelope `{"data":…,"error":null}`. */
-export function okResponse(data: unknown, headers?: Record<string, string>): Response {
+export function okResponse(
+  data: unknown,
+  headers?: Record<string, string>,
+  base?: Record<string, string>,
+): Response {
   return new Response(JSON.stringify({ data, error: null }), {
     status: 200,
-    headers: { 'content-type': JSON_TYPE, ...headers },
+    headers: { 'content-type': JSON_TYPE, ...headers, ...base },
   });
 }
 

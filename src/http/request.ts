@@ -1,7 +1,8 @@
 import type { Context } from 'hono';
+import { send } from './respond.js';
 
 /** 405 with an empty body and the path's `Allow` list (wire §1.2). */
-export const methodNotAllowed = (allow: string) => (c: Context) => c.body(null, 405, { allow });
+export const methodNotAllowed = (allow: string) => (c: Context) => send(c, null, 405, { allow });
 
 interface NodeBindings {
   incoming?: { socket?: { remoteAddress?: string } };

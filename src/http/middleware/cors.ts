@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
+import { addBaseHeaders, isComplete } from '../respond.js';
 
 export interface CorsOptions {
   allowAllOrigins: boolean;
@@ -10,6 +11,12 @@ export interface CorsOptions {
 
 const VARY = 'origin, access-control-request-method, access-control-request-headers';
 const EXPOSED = 'x-auth-error,x-auth-user,x-auth-permissions';
+const PERMISSIVE: Record<string, string> = Object.freeze({
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': '*',
+  vary: VARY,
+});
+const EXPLICIT: Record<string, string> = Object.freeze({ 'access-control-expose-headers': EXPOSED, vary: VARY });
 
 /**
  * CORS in the two modes of wire §2.6. Preflights (OPTIONS + Access-Control-Request-Method) are
@@ -39,18 +46,19 @@ export function corsLayer(opts: CorsOptions): MiddlewareHandler {
       headers.set('vary', VARY);
       return c.res;
     }
+    const headers = actualHeaders(c.req.header('origin'));
+    addBaseHeaders(c, headers);
     await next();
+    if (isComplete(c.res)) return;
     const h = c.res.headers;
-    if (opts.allowAllOrigins) {
-      h.set('access-control-allow-origin', '*');
-      h.set('access-control-expose-headers', '*');
-    } else {
-      const origin = c.req.header('origin');
-      if (origin !== undefined && allowed.has(origin)) h.set('access-control-allow-origin', origin);
-      h.set('access-control-expose-headers', EXPOSED);
-    }
-    h.set('vary', VARY);
+    for (const k in headers) h.set(k, headers[k] as string);
   };
+
+  function actualHeaders(origin: string | undefined): Record<string, string> {
+    if (opts.allowAllOrigins) return PERMISSIVE;
+    if (origin !== undefined && allowed.has(origin)) return { ...EXPLICIT, 'access-control-allow-origin': origin };
+    return EXPLICIT;
+  }
 }
 
 export const CORS_VARY = VARY;

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { PAGE_CSP } from '../pages/login.js';
+import { addBaseHeaders, isComplete } from '../respond.js';
 
 export interface SecurityHeaderOptions {
   enabled: boolean;
@@ -17,19 +18,22 @@ const LOGIN_UI = /^\/auth\/(?:login$|favicon\.ico$|assets\/.)/;
 
 /** Sets the headers of wire §2.5 on every response, replacing any handler value. */
 export function securityHeaders(opts: SecurityHeaderOptions): MiddlewareHandler {
-  const fixed: Array<[string, string]> = [
-    ['strict-transport-security', `max-age=${opts.hstsMaxAge}${opts.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`],
-    ['x-frame-options', opts.frameOptions],
-    ['x-content-type-options', opts.contentTypeOptions],
-    ['referrer-policy', opts.referrerPolicy],
-  ];
+  const fixed: Record<string, string> = {
+    'strict-transport-security': `max-age=${opts.hstsMaxAge}${opts.hstsIncludeSubdomains ? '; includeSubDomains' : ''}`,
+    'x-frame-options': opts.frameOptions,
+    'x-content-type-options': opts.contentTypeOptions,
+    'referrer-policy': opts.referrerPolicy,
+  };
+  // The login UI runs under its own, stricter policy instead of the configured one.
+  const forPage = Object.freeze({ ...fixed, 'content-security-policy': PAGE_CSP });
+  const forApi = Object.freeze(opts.csp === undefined ? fixed : { ...fixed, 'content-security-policy': opts.csp });
   return async function securityHeaders(c: Context, next) {
+    if (!opts.enabled) return next();
+    const headers = LOGIN_UI.test(c.req.path) ? forPage : forApi;
+    addBaseHeaders(c, headers);
     await next();
-    if (!opts.enabled) return;
+    if (isComplete(c.res)) return;
     const h = c.res.headers;
-    for (const [k, v] of fixed) h.set(k, v);
-    // The login UI runs under its own, stricter policy instead of the configured one.
-    if (LOGIN_UI.test(c.req.path)) h.set('content-security-policy', PAGE_CSP);
-    else if (opts.csp !== undefined) h.set('content-security-policy', opts.csp);
+    for (const k in headers) h.set(k, headers[k as keyof typeof headers] as string);
   };
 }

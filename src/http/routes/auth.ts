@@ -14,7 +14,7 @@ import { verifyWithCore } from '../../tokens/core-verify.js';
 import { TokenError } from '../../tokens/token-error.js';
 import { nowSeconds } from '../../util/clock.js';
 import { readJsonBody } from '../body.js';
-import { okResponse } from '../errors.js';
+import { ok, send } from '../respond.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
@@ -43,21 +43,21 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
     const body = await readJsonBody(c, loginBody);
     const address = svc.addresses.resolve(peerAddress(c), c.req.header('x-forwarded-for'));
     const pair = await login(core, svc.limiters, body, address);
-    return okResponse(tokenPair(pair));
+    return ok(c, tokenPair(pair));
   });
   app.all('/auth/token', methodNotAllowed('POST'));
 
   app.post('/auth/refresh', async (c) => {
     const body = await readJsonBody(c, refreshBody);
     const pair = await refreshTokens(core, body.access_token, body.refresh_token, hostSource(c, nodeHost));
-    return okResponse(tokenPair(pair));
+    return ok(c, tokenPair(pair));
   });
   app.all('/auth/refresh', methodNotAllowed('POST'));
 
   app.post('/auth/logout', async (c) => {
     const body = await readJsonBody(c, logoutBody);
     await endSession(svc, body.refresh_token);
-    return okResponse({ success: true, message: 'Session ended' });
+    return ok(c, { success: true, message: 'Session ended' });
   });
   app.all('/auth/logout', methodNotAllowed('POST'));
 
@@ -69,16 +69,16 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
     if (HEADER_VALUE.test(claims.sub)) headers['x-auth-user'] = claims.sub;
     const perms = claims.permissions.join(',');
     if (perms !== '' && HEADER_VALUE.test(perms)) headers['x-auth-permissions'] = perms;
-    return okResponse('', headers);
+    return ok(c, '', headers);
   };
   app.get('/auth/validate', validate);
   app.post('/auth/validate', validate);
   app.all('/auth/validate', methodNotAllowed('GET,HEAD,POST'));
 
-  app.get('/auth/providers', async () => {
-    if (!config.providers.user_password) return okResponse({ providers: [], count: 0 });
+  app.get('/auth/providers', async (c) => {
+    if (!config.providers.user_password) return ok(c, { providers: [], count: 0 });
     const configured = await accountExists(core).catch(() => true);
-    return okResponse({
+    return ok(c, {
       providers: [
         {
           name: 'user_password',
@@ -93,9 +93,9 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
   });
   app.all('/auth/providers', methodNotAllowed('GET,HEAD'));
 
-  app.get('/auth/health', async () => {
+  app.get('/auth/health', async (c) => {
     const storage = await svc.storageAlive();
-    return okResponse({
+    return ok(c, {
       status: storage ? 'alive' : 'not_alive',
       storage,
       uptime_seconds: Math.floor((core.clock.nowMs() - svc.startedAtMs) / 1000),
@@ -103,23 +103,23 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
   });
   app.all('/auth/health', methodNotAllowed('GET,HEAD'));
 
-  app.get('/auth/ready', async () => {
+  app.get('/auth/ready', async (c) => {
     const reasons = await svc.readiness();
     if (reasons.length > 0) throw new AuthError('not_ready', `Service not ready: ${reasons.join(', ')}`);
-    return okResponse({ status: 'ready', storage: true, secrets: true });
+    return ok(c, { status: 'ready', storage: true, secrets: true });
   });
   app.all('/auth/ready', methodNotAllowed('GET,HEAD'));
 
-  app.get('/auth/callback', (c) => c.body(callbackPage(c.req.query('callback-url')), 200, HTML));
+  app.get('/auth/callback', (c) => send(c, callbackPage(c.req.query('callback-url')), 200, HTML));
   app.all('/auth/callback', methodNotAllowed('GET,HEAD'));
 
   app.get('/auth/login', (c) =>
-    c.body(config.providers.user_password ? UI_NOT_BUILT_PAGE : NO_PROVIDER_PAGE, 200, HTML),
+    send(c, config.providers.user_password ? UI_NOT_BUILT_PAGE : NO_PROVIDER_PAGE, 200, HTML),
   );
   app.all('/auth/login', methodNotAllowed('GET,HEAD'));
   // No bundle yet: every asset is missing (wire §3.1: 404, never index.html).
   const missing = (c: Context) =>
-    c.body('File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    send(c, 'File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   // `/auth/assets/*` would also match `/auth/assets` itself, which is no route (wire §1.2).
   app.get('/auth/assets/:path{.+}', missing);
   app.all('/auth/assets/:path{.+}', methodNotAllowed('GET,HEAD'));
@@ -200,7 +200,7 @@ function registerMockToken(app: Hono, svc: AuthService): void {
       });
       const pair = await signPair(claims, core.secrets);
       await core.store.batch(ops);
-      return okResponse(tokenPair(pair), {
+      return ok(c, tokenPair(pair), {
         'x-mock-token': 'true',
         'x-key-id': keyId,
         'x-warning': 'Mock token - for testing only',
