@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { TokenClaims, TokenType } from './claims.js';
 import { TokenError } from './token-error.js';
 import { BoundedSignatureCache } from './signature-cache.js';
-import { verifyToken, type SignatureCache, type VerifyKeySource, type VerifyOptions } from './verify.js';
+import { verifyToken, type SignatureCache, type SignatureCacheEntry, type VerifyKeySource, type VerifyOptions } from './verify.js';
 
 // 43-character base64url texts of 32 random bytes: the HMAC key is their UTF-8 (wire §4.1).
 const SECRET_A = 'atl9_U2uxOWp_H8wmk9BuUAZqPchYXSmOpZBzofJyKI';
@@ -495,18 +495,16 @@ describe('verifyToken — step 9, type', () => {
 });
 
 describe('verifyToken — the verified-signature cache', () => {
-  interface Entry {
-    key: webcrypto.CryptoKey;
-    payload: Record<string, unknown>;
-  }
   function fakeCache() {
-    const entries = new Map<string, Entry>();
+    const entries = new Map<string, SignatureCacheEntry>();
     const sets: string[] = [];
     const cache: SignatureCache = {
       get: (token) => entries.get(token),
       set: (token, key, payload) => {
         sets.push(token);
-        entries.set(token, { key, payload });
+        const entry: SignatureCacheEntry = { key, payload };
+        entries.set(token, entry);
+        return entry;
       },
     };
     return { cache, entries, sets };
@@ -566,14 +564,26 @@ describe('verifyToken — the verified-signature cache', () => {
     await expectInvalid(verifyWith(token, { cache }, 'access', keys), 'JSON error: missing field `sid`');
   });
 
-  it('the returned claims do not share the cached payload', async () => {
+  it('cached claims are immutable: no caller can alter what later verifications see', async () => {
     const cache = new BoundedSignatureCache();
     const keys = await keySet(SECRET_A);
     const token = forge(claims());
     const first = await verifyWith(token, { cache }, 'access', keys);
-    first.permissions.push('keys:create');
+    expect(() => first.permissions.push('keys:create')).toThrow(TypeError);
     const second = await verifyWith(token, { cache }, 'access', keys);
     expect(second.permissions).toEqual(['admin']);
+  });
+
+  it('a hit with checked claims still applies the expiry line and the expected type', async () => {
+    const cache = new BoundedSignatureCache();
+    const keys = await keySet(SECRET_A);
+    const token = forge(claims({ exp: NOW }));
+    expect((await verifyWith(token, { cache }, 'access', keys)).exp).toBe(NOW);
+    expect(cache.get(token)?.checked?.claims.exp).toBe(NOW);
+    expect((await verifyWith(token, { cache, nowSeconds: NOW + 60 }, 'access', keys)).exp).toBe(NOW);
+    await expectExpired(verifyWith(token, { cache, nowSeconds: NOW + 61 }, 'access', keys));
+    await expectInvalid(verifyWith(token, { cache }, 'refresh', keys), 'Wrong token type: expected Refresh, got Access');
+    await expectInvalid(verifyWith(token, { cache, issuer: 'other' }, 'access', keys), 'InvalidIssuer');
   });
 });
 

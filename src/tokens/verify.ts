@@ -18,9 +18,16 @@ export interface VerifyOptions {
   cache?: SignatureCache;
 }
 
+/** A verified token: the key that verified it, its payload, and its claims once checked. */
+export interface SignatureCacheEntry {
+  readonly key: webcrypto.CryptoKey;
+  readonly payload: Readonly<Record<string, unknown>>;
+  checked?: { issuer: string; claims: TokenClaims };
+}
+
 export interface SignatureCache {
-  get(token: string): { key: webcrypto.CryptoKey; payload: Record<string, unknown> } | undefined;
-  set(token: string, key: webcrypto.CryptoKey, payload: Record<string, unknown>): void;
+  get(token: string): SignatureCacheEntry | undefined;
+  set(token: string, key: webcrypto.CryptoKey, payload: Record<string, unknown>): SignatureCacheEntry;
 }
 
 // The only header we mint; a token carrying it needs no header parsing.
@@ -70,16 +77,22 @@ export async function verifyToken(
   opts: VerifyOptions,
 ): Promise<TokenClaims> {
   const candidates = keys.verifyKeys();
-  const hit = opts.cache?.get(token);
+  let entry = opts.cache?.get(token);
   let payload: unknown;
-  if (hit !== undefined && candidates.includes(hit.key)) {
+  if (entry !== undefined && candidates.includes(entry.key)) {
     // Steps 1–3 already passed for this exact string, with a key that still verifies.
-    payload = hit.payload;
+    payload = entry.payload;
+    const known = entry.checked;
+    if (known !== undefined && known.issuer === opts.issuer && known.claims.token_type === expected) {
+      // Steps 4 and 6–9 are pure functions of the payload and passed before; only 5 can change.
+      if (!opts.ignoreExpiry && known.claims.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
+      return known.claims;
+    }
   } else {
     const [payloadPart, key] = await checkSignature(token, candidates);
     // 4. Payload and exp.
     payload = decodePart(payloadPart);
-    if (opts.cache !== undefined && isObject(payload)) opts.cache.set(token, key, payload);
+    entry = opts.cache !== undefined && isObject(payload) ? opts.cache.set(token, key, payload) : undefined;
   }
   if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeType(payload)}, expected struct Claims`);
   if (payload.exp === undefined) throw invalid('Missing required claim: exp');
@@ -91,8 +104,15 @@ export async function verifyToken(
   // 6–7. Issuer and audience (when present; absence is a shape error below).
   if (payload.iss !== undefined && payload.iss !== opts.issuer) throw invalid('InvalidIssuer');
   if (payload.aud !== undefined && payload.aud !== opts.issuer) throw invalid('InvalidAudience');
-  // 8. Claim shape.
-  return checkShape(payload, expected);
+  // 8–9. Claim shape and type.
+  const claims = checkShape(payload, expected);
+  if (entry !== undefined) entry.checked = { issuer: opts.issuer, claims: deepFreeze(claims) };
+  return claims;
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) Object.freeze(v);
+  return Object.freeze(o);
 }
 
 /** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
