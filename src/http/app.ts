@@ -39,7 +39,9 @@ export function createApp(svc: AuthService): Hono {
   );
   const limit = bodyLimit({
     maxSize: config.security.max_body_size,
-    onError: (c) => fail(c, new AuthError('payload_too_large', 'length limit exceeded')),
+    // The unread rest of the body would be parsed as the next request: close the connection.
+    onError: (c) =>
+      fail(c, new AuthError('payload_too_large', 'length limit exceeded'), { headers: { connection: 'close' } }),
   });
   // A GET or HEAD without framing headers carries no body on HTTP/1.1, and no GET route reads
   // one: skipping spares the hot path (forward-auth validate) from materialising the full

@@ -41,6 +41,10 @@ export function ok(c: Context, data: unknown, headers?: Headerish): Response {
   return mark(okResponse(data, headers, base(c)));
 }
 
-export function fail(c: Context, err: AuthError, opts: { bodyless?: boolean } = {}): Response {
-  return mark(errorResponse(err, opts, base(c)));
+export function fail(
+  c: Context,
+  err: AuthError,
+  opts: { bodyless?: boolean; headers?: Headerish } = {},
+): Response {
+  return mark(errorResponse(err, opts, { ...opts.headers, ...base(c) }));
 }

@@ -1,0 +1,63 @@
+import { request as httpRequest, Agent } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, listen, type Listening } from '../../src/server.js';
+import { makeTestService, type TestService } from '../helpers/service.js';
+
+/** Things only a real socket shows (app.request() has no connections). */
+function send(
+  agent: Agent,
+  port: number,
+  init: { method: string; path: string; headers?: Record<string, string>; body?: Buffer },
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, agent, method: init.method, path: init.path, headers: init.headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    if (init.body) req.write(init.body);
+    req.end();
+  });
+}
+
+describe('Security: oversized bodies on a real socket (§2.7)', () => {
+  let t: TestService;
+  let server: Listening;
+  beforeAll(async () => {
+    t = await makeTestService({}, { admin: false });
+    server = await listen(t.app, '127.0.0.1:0');
+  });
+  afterAll(async () => {
+    await closeServer(server.server, 1000);
+    await t.close();
+  });
+
+  it.each([
+    ['Content-Length', { 'content-type': 'application/json', 'content-length': String(2 * 1024 * 1024) }],
+    ['chunked', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }],
+  ])('a 413 (%s) closes the connection, and the client’s next request works', async (_label, headers) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const big = await send(agent, server.address.port, {
+        method: 'POST',
+        path: '/auth/token',
+        headers,
+        body: Buffer.alloc(2 * 1024 * 1024, 0x20),
+      }).catch((e: Error) => ({ status: -1, headers: {}, body: e.message }));
+      // The server may answer before the client finished sending; either way it is never parsed.
+      if (big.status !== -1) {
+        expect(big.status).toBe(413);
+        expect(big.body).toBe('length limit exceeded');
+        expect(big.headers.connection).toBe('close');
+        expect(big.headers['x-frame-options']).toBe('DENY');
+      }
+      const next = await send(agent, server.address.port, { method: 'GET', path: '/auth/health' });
+      expect(next.status).toBe(200);
+      expect(JSON.parse(next.body).data.status).toBe('alive');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
