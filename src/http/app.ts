@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { buildCsp } from '../config/csp.js';
-import { AuthError, isAuthError } from '../errors.js';
+import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
 import { panicResponse } from './errors.js';
 import { fail, send } from './respond.js';
-import { corsLayer } from './middleware/cors.js';
+import { corsPolicy } from './middleware/cors.js';
+import { edge } from './middleware/edge.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { registerAuthRoutes } from './routes/auth.js';
 
@@ -19,39 +19,24 @@ export function createApp(svc: AuthService): Hono {
   const h = config.security.headers;
 
   app.use(
-    securityHeaders({
-      enabled: h.enabled,
-      hstsMaxAge: h.hsts_max_age,
-      hstsIncludeSubdomains: h.hsts_include_subdomains,
-      frameOptions: h.frame_options,
-      contentTypeOptions: h.content_type_options,
-      referrerPolicy: h.referrer_policy,
-      csp: h.csp.enabled ? buildCsp(h.csp) : undefined,
+    edge({
+      security: securityHeaders({
+        enabled: h.enabled,
+        hstsMaxAge: h.hsts_max_age,
+        hstsIncludeSubdomains: h.hsts_include_subdomains,
+        frameOptions: h.frame_options,
+        contentTypeOptions: h.content_type_options,
+        referrerPolicy: h.referrer_policy,
+        csp: h.csp.enabled ? buildCsp(h.csp) : undefined,
+      }),
+      cors: corsPolicy({
+        allowAllOrigins: config.cors.allow_all_origins,
+        allowedOrigins: config.cors.allowed_origins,
+        allowedMethods: config.cors.allowed_methods,
+        allowedHeaders: config.cors.allowed_headers,
+      }),
+      maxBodySize: config.security.max_body_size,
     }),
-  );
-  app.use(
-    corsLayer({
-      allowAllOrigins: config.cors.allow_all_origins,
-      allowedOrigins: config.cors.allowed_origins,
-      allowedMethods: config.cors.allowed_methods,
-      allowedHeaders: config.cors.allowed_headers,
-    }),
-  );
-  const limit = bodyLimit({
-    maxSize: config.security.max_body_size,
-    // The unread rest of the body would be parsed as the next request: close the connection.
-    onError: (c) =>
-      fail(c, new AuthError('payload_too_large', 'length limit exceeded'), { headers: { connection: 'close' } }),
-  });
-  // A GET or HEAD without framing headers carries no body on HTTP/1.1, and no GET route reads
-  // one: skipping spares the hot path (forward-auth validate) from materialising the full
-  // Request object. Every other request, framed or not (an embedded host's Request), is limited.
-  app.use((c, next) =>
-    (c.req.method === 'GET' || c.req.method === 'HEAD') &&
-    c.req.header('content-length') === undefined &&
-    c.req.header('transfer-encoding') === undefined
-      ? next()
-      : limit(c, next),
   );
 
   registerAuthRoutes(app, svc);

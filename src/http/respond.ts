@@ -4,7 +4,7 @@ import { errorResponse, okResponse } from './errors.js';
 
 /**
  * Responses that already carry the headers every response must have (security, CORS, Vary).
- * The header middlewares contribute those as one plain object before the handler runs; a
+ * The edge middleware hands those over as one plain object before the handler runs; a
  * response built from it is complete, so the middlewares leave it alone on the way out. That
  * keeps the hot path free of Headers objects (@hono/node-server then writes the plain object
  * straight to the socket). Responses built any other way get the headers set afterwards.
@@ -14,13 +14,13 @@ const KEY = 'mero-auth:base-headers';
 
 type Headerish = Record<string, string>;
 
-export function addBaseHeaders(c: Context, headers: Headerish): void {
-  const current = c.get(KEY as never) as Headerish | undefined;
-  c.set(KEY as never, (current === undefined ? headers : { ...current, ...headers }) as never);
+export function setBaseHeaders(c: Context, headers: Readonly<Headerish>): void {
+  c.set(KEY as never, headers as never);
 }
 
-function base(c: Context): Headerish {
-  return (c.get(KEY as never) as Headerish | undefined) ?? {};
+const NONE: Readonly<Headerish> = Object.freeze({});
+function base(c: Context): Readonly<Headerish> {
+  return (c.get(KEY as never) as Headerish | undefined) ?? NONE;
 }
 
 export function isComplete(res: Response): boolean {

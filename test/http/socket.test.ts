@@ -45,7 +45,7 @@ describe('Security: oversized bodies on a real socket (§2.7)', () => {
         path: '/auth/token',
         headers,
         body: Buffer.alloc(2 * 1024 * 1024, 0x20),
-      }).catch((e: Error) => ({ status: -1, headers: {}, body: e.message }));
+      }).catch((e: Error) => ({ status: -1, headers: {} as Record<string, unknown>, body: e.message }));
       // The server may answer before the client finished sending; either way it is never parsed.
       if (big.status !== -1) {
         expect(big.status).toBe(413);

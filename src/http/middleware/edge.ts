@@ -1,0 +1,63 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AuthError } from '../../errors.js';
+import { fail, isComplete, setBaseHeaders } from '../respond.js';
+import type { CorsPolicy } from './cors.js';
+
+export interface EdgeOptions {
+  security: (path: string) => Readonly<Record<string, string>>;
+  cors: CorsPolicy;
+  maxBodySize: number;
+}
+
+/**
+ * Everything that wraps every request, in the order of wire §2.8: the CORS preflight answer,
+ * the headers every response carries (security, CORS, Vary), and the body limit. One layer, so
+ * the forward-auth hot path pays for one middleware, not three.
+ */
+export function edge(opts: EdgeOptions): MiddlewareHandler {
+  const limit = bodyLimit({
+    maxSize: opts.maxBodySize,
+    // The unread rest of the body would be parsed as the next request: close the connection.
+    onError: (c) =>
+      fail(c, new AuthError('payload_too_large', 'length limit exceeded'), { headers: { connection: 'close' } }),
+  });
+  // Security variants (page, API) × CORS variants (one per allowed origin, plus two): a handful
+  // of frozen objects, merged once on first use and shared by every later response.
+  const merged = new Map<object, Map<object, Readonly<Record<string, string>>>>();
+  const combine = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) => {
+    let row = merged.get(a);
+    if (row === undefined) merged.set(a, (row = new Map()));
+    let both = row.get(b);
+    if (both === undefined) row.set(b, (both = Object.freeze({ ...a, ...b })));
+    return both;
+  };
+
+  return async function edge(c, next) {
+    const security = opts.security(c.req.path);
+    if (opts.cors.isPreflight(c)) {
+      const res = await opts.cors.preflight(c);
+      for (const k in security) res.headers.set(k, security[k] as string);
+      return res;
+    }
+    const headers = combine(security, opts.cors.actualHeaders(c.req.header('origin')));
+    setBaseHeaders(c, headers);
+
+    // A GET or HEAD without framing headers carries no body on HTTP/1.1, and no GET route reads
+    // one: skipping spares the hot path from materialising the full Request object. Every other
+    // request, framed or not (an embedded host's Request), is limited.
+    const unframedRead =
+      (c.req.method === 'GET' || c.req.method === 'HEAD') &&
+      c.req.header('content-length') === undefined &&
+      c.req.header('transfer-encoding') === undefined;
+    if (unframedRead) await next();
+    else {
+      const refused = await limit(c, next);
+      if (refused instanceof Response) c.res = refused; // the 413; otherwise next() already ran
+    }
+
+    if (isComplete(c.res)) return;
+    const h = c.res.headers;
+    for (const k in headers) h.set(k, headers[k] as string);
+  };
+}
