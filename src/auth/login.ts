@@ -8,6 +8,7 @@ import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
+import { describeJson } from '../util/describe-json.js';
 
 export interface LoginRequest {
   auth_method: string;
@@ -175,21 +176,13 @@ async function rehash(core: Core, username: string, password: string): Promise<v
 
 function providerDataProblem(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return `invalid type: ${describe(data)}, expected struct UsernamePasswordData`;
+    return `invalid type: ${describeJson(data)}, expected struct UsernamePasswordData`;
   }
   const obj = data as Record<string, unknown>;
   for (const field of ['username', 'password']) {
     if (!(field in obj)) return `missing field \`${field}\``;
-    if (typeof obj[field] !== 'string') return `invalid type: ${describe(obj[field])}, expected a string`;
+    if (typeof obj[field] !== 'string') return `invalid type: ${describeJson(obj[field])}, expected a string`;
   }
   return undefined;
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'sequence';
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
-  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
-  if (typeof v === 'boolean') return `boolean \`${v}\``;
-  return 'map';
-}

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { AuthError } from '../errors.js';
+import { describeJson } from '../util/describe-json.js';
 
 /**
  * A route's request body: a zod schema for the JSON types (a failure is 400 "Failed to
@@ -16,15 +17,6 @@ export interface BodySpec<T> {
 
 const JSON_TYPE = /^application\/(?:json|[^\s/;]+\+json)\s*(?:;.*)?$/i;
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'unit';
-  if (Array.isArray(v)) return 'sequence';
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
-  if (typeof v === 'string') return `string ${JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}…` : v)}`;
-  if (typeof v === 'boolean') return `boolean \`${v}\``;
-  return 'map';
-}
 
 function at(obj: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let cur = obj;
@@ -60,7 +52,7 @@ export async function readJsonBody<T>(c: Context, spec: BodySpec<T>): Promise<T>
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw deserializeError(`invalid type: ${describe(value)}, expected a map`);
+    throw deserializeError(`invalid type: ${describeJson(value)}, expected a map`);
   }
   for (const field of spec.present ?? []) {
     if (!(field in value)) throw deserializeError(`missing field \`${field}\``);
@@ -73,7 +65,7 @@ export async function readJsonBody<T>(c: Context, spec: BodySpec<T>): Promise<T>
     const name = path.map(String).join('.');
     if (found === undefined && path.length === 1) throw deserializeError(`missing field \`${name}\``);
     const expected = issue?.code === 'invalid_type' ? `a ${issue.expected}` : (issue?.message ?? 'a valid value');
-    throw deserializeError(`${name}: invalid type: ${describe(found)}, expected ${expected}`);
+    throw deserializeError(`${name}: invalid type: ${describeJson(found)}, expected ${expected}`);
   }
   const data = parsed.data;
   for (const [field, message] of spec.nonEmpty ?? []) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { getJson, putOp, type BatchOp, type Store } from '../storage/store.js';
+import { getJson, putOp, scanIndexIds, type BatchOp, type Store } from '../storage/store.js';
 import {
   clientKeyKey,
   normaliseKey,
@@ -43,13 +43,7 @@ export class KeyManager {
   }
 
   /** Client ids minted by a root key, revoked ones included. */
-  async clientIdsOf(rootId: string): Promise<string[]> {
-    const prefix = rootClientsPrefix(rootId);
-    const out: string[] = [];
-    for (const [k] of await this.store.scan(prefix)) {
-      const rest = k.slice(prefix.length);
-      if (rest.length > 0 && !rest.includes(':')) out.push(rest);
-    }
-    return out;
+  clientIdsOf(rootId: string): Promise<string[]> {
+    return scanIndexIds(this.store, rootClientsPrefix(rootId));
   }
 }

@@ -69,3 +69,17 @@ export class Mutex {
     return result;
   }
 }
+
+/**
+ * The ids listed under an index prefix (`idx:root_clients:<id>:`, `idx:key_sessions:<id>:`).
+ * Only single-id remainders count: mock key ids may contain ':', and `idx:x:mock_a:b:<sid>` must
+ * not show up in the listing of key `mock_a` (wire §6.1).
+ */
+export async function scanIndexIds(store: Store, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const [k] of await store.scan(prefix)) {
+    const rest = k.slice(prefix.length);
+    if (rest.length > 0 && !rest.includes(':')) out.push(rest);
+  }
+  return out;
+}

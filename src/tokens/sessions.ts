@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { delOp, getJson, putOp, type BatchOp, type Store } from '../storage/store.js';
+import { delOp, getJson, putOp, scanIndexIds, type BatchOp, type Store } from '../storage/store.js';
 import {
   keySessionKey,
   keySessionsPrefix,
@@ -34,15 +34,9 @@ export class SessionManager {
     return getJson<SessionRecord>(this.store, sessionKey(sid));
   }
 
-  /** Session ids of a key. Only single-id remainders count, so `mock_a:b` never leaks into `mock_a`. */
-  async sidsOfKey(keyId: string): Promise<string[]> {
-    const prefix = keySessionsPrefix(keyId);
-    const out: string[] = [];
-    for (const [k] of await this.store.scan(prefix)) {
-      const rest = k.slice(prefix.length);
-      if (rest.length > 0 && !rest.includes(':')) out.push(rest);
-    }
-    return out;
+  /** Session ids of a key (wire §6.1 index rule). */
+  sidsOfKey(keyId: string): Promise<string[]> {
+    return scanIndexIds(this.store, keySessionsPrefix(keyId));
   }
 
   revokeOp(sid: string, record: SessionRecord, reason: RevokeReason, now: number): BatchOp {

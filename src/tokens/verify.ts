@@ -2,6 +2,7 @@ import type { webcrypto } from 'node:crypto';
 import { compactVerify, errors as joseErrors } from 'jose';
 import type { TokenClaims, TokenType } from './claims.js';
 import { expired, invalid, TokenError } from './token-error.js';
+import { describeJson } from '../util/describe-json.js';
 
 /** What the secret manager provides: the keys to try, primary first. */
 export interface VerifyKeySource {
@@ -56,14 +57,6 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-function describeType(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'sequence';
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer \`${v}\`` : `floating point \`${v}\``;
-  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
-  if (typeof v === 'boolean') return `boolean \`${v}\``;
-  return 'map';
-}
 
 /**
  * Verifies a compact JWS in the exact step order of wire §4.4 and returns its claims.
@@ -94,10 +87,10 @@ export async function verifyToken(
     payload = decodePart(payloadPart);
     entry = opts.cache !== undefined && isObject(payload) ? opts.cache.set(token, key, payload) : undefined;
   }
-  if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeType(payload)}, expected struct Claims`);
+  if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeJson(payload)}, expected struct Claims`);
   if (payload.exp === undefined) throw invalid('Missing required claim: exp');
   if (!isNonNegInt(payload.exp)) {
-    throw invalid(`JSON error: invalid type: ${describeType(payload.exp)}, expected u64`);
+    throw invalid(`JSON error: invalid type: ${describeJson(payload.exp)}, expected u64`);
   }
   // 5. Expiry, with leeway: expired iff exp < now − L.
   if (!opts.ignoreExpiry && payload.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
@@ -158,19 +151,19 @@ function checkShape(p: Record<string, unknown>, expected: TokenType): TokenClaim
   for (const name of ['sub', 'iss', 'aud', 'jti', 'token_type', 'sid'] as const) {
     const v = p[name];
     if (v === undefined) throw invalid(`JSON error: missing field \`${name}\``);
-    if (typeof v !== 'string') throw invalid(`JSON error: invalid type: ${describeType(v)}, expected a string`);
+    if (typeof v !== 'string') throw invalid(`JSON error: invalid type: ${describeJson(v)}, expected a string`);
   }
   if (p.iat === undefined) throw invalid('JSON error: missing field `iat`');
-  if (!isNonNegInt(p.iat)) throw invalid(`JSON error: invalid type: ${describeType(p.iat)}, expected u64`);
+  if (!isNonNegInt(p.iat)) throw invalid(`JSON error: invalid type: ${describeJson(p.iat)}, expected u64`);
   const perms = p.permissions;
   if (perms === undefined) throw invalid('JSON error: missing field `permissions`');
-  if (!Array.isArray(perms)) throw invalid(`JSON error: invalid type: ${describeType(perms)}, expected a sequence`);
+  if (!Array.isArray(perms)) throw invalid(`JSON error: invalid type: ${describeJson(perms)}, expected a sequence`);
   for (const item of perms) {
-    if (typeof item !== 'string') throw invalid(`JSON error: invalid type: ${describeType(item)}, expected a string`);
+    if (typeof item !== 'string') throw invalid(`JSON error: invalid type: ${describeJson(item)}, expected a string`);
   }
   const nodeUrl = p.node_url;
   if (nodeUrl !== undefined && nodeUrl !== null && typeof nodeUrl !== 'string') {
-    throw invalid(`JSON error: invalid type: ${describeType(nodeUrl)}, expected a string`);
+    throw invalid(`JSON error: invalid type: ${describeJson(nodeUrl)}, expected a string`);
   }
   const type = p.token_type;
   if (type !== 'access' && type !== 'refresh') {
