@@ -10,6 +10,7 @@ import type { Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
 import type { Mutex } from './storage/store.js';
 import type { SignatureCache } from './tokens/verify.js';
+import type { Metrics } from './metrics/index.js';
 
 /** The service's parts, shared by the domain operations (login, refresh, provisioning…). */
 export interface Core {
@@ -32,4 +33,5 @@ export interface Core {
   readonly sessionLock: Mutex;
   /** Tokens whose signature already verified (the hot path skips the HMAC). */
   readonly signatureCache: SignatureCache;
+  readonly metrics: Metrics;
 }

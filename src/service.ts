@@ -5,6 +5,7 @@ import { HashPool } from './auth/hash-pool.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import type { LoginLimiters } from './auth/login.js';
 import { KeyManager } from './keys/key-manager.js';
+import { Metrics } from './metrics/index.js';
 import { PasswordHasher } from './providers/password-hasher.js';
 import { UserStore } from './providers/user-record.js';
 import { resolveKek } from './secrets/kek.js';
@@ -89,6 +90,7 @@ export class AuthService {
         accountLock: new Mutex(),
         sessionLock: new Mutex(),
         signatureCache: new BoundedSignatureCache(),
+        metrics: new Metrics({ prometheus: config.metrics.listen_addr !== undefined }),
       };
       const windowMs = config.rate_limit.window_seconds * 1000;
       const limiters: LoginLimiters = {

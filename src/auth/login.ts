@@ -9,6 +9,7 @@ import { logSafe, shortId } from '../util/logger.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
 import { describeJson } from '../util/describe-json.js';
+import type { LoginFailureType } from '../metrics/index.js';
 
 export interface LoginRequest {
   auth_method: string;
@@ -23,12 +24,17 @@ export interface LoginLimiters {
   address: RateLimiter;
 }
 
-export type LoginOutcome = 'success' | 'invalid_credentials' | 'rate_limited' | 'busy' | 'bad_request' | 'error';
-
 const SUPPORTED_METHODS = new Set(['user_password', 'username_password']);
 
 /** A provider-level failure: becomes 401 `Authentication failed: <message>`. */
-class LoginFailure extends Error {}
+class LoginFailure extends Error {
+  constructor(
+    readonly type: LoginFailureType,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * `POST /auth/token` after body extraction, in the exact order of wire §3.2 steps 2–14.
@@ -39,14 +45,14 @@ export async function login(
   limiters: LoginLimiters,
   req: LoginRequest,
   address: string | undefined,
-  onOutcome: (o: LoginOutcome) => void = () => {},
 ): Promise<TokenPair> {
+  const { metrics } = core;
   const nowMs = core.clock.nowMs();
   const identity = identityBucketKey(req.auth_method, req.public_key);
 
   const authMethod = sanitizeIdentifier(req.auth_method);
   const fail400 = (m: string): never => {
-    onOutcome('bad_request');
+    metrics.login('bad_request');
     throw new AuthError('bad_request', m);
   };
   if (authMethod === '') fail400('Authentication method must contain valid characters');
@@ -66,22 +72,25 @@ export async function login(
       byIdentity.locked ? byIdentity.retryAfter : 1,
       byAddress.locked ? byAddress.retryAfter : 1,
     );
-    onOutcome('rate_limited');
+    metrics.login('rate_limited');
     throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
   }
 
+  // Step 5 on is an attempt (wire §5.12); its duration is what /admin/metrics averages.
+  const started = performance.now();
+  const attempt = (result: 'success' | LoginFailureType) => ({ result, durationMs: performance.now() - started });
   let keyId: string;
   let permissions: string[];
   try {
     ({ keyId, permissions } = await checkCredentials(core, authMethod, req));
   } catch (e) {
     if (e instanceof AuthError) {
-      onOutcome('busy');
+      metrics.login('busy');
       throw e; // 503: not a login failure, buckets untouched.
     }
     if (!(e instanceof LoginFailure)) throw e;
     recordFailure();
-    onOutcome('invalid_credentials');
+    metrics.login('invalid_credentials', attempt(e.type));
     throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
   }
 
@@ -104,11 +113,11 @@ export async function login(
     const pair = await signPair(claims, core.secrets);
     await core.store.batch(ops);
     core.log.info({ key: shortId(keyId) }, 'login succeeded');
-    onOutcome('success');
+    metrics.login('success', attempt('success'));
     return pair;
   } catch (e) {
     core.log.error({ err: (e as Error).message }, 'token generation failed');
-    onOutcome('error');
+    metrics.login('error', attempt('internal'));
     throw new AuthError('internal', 'Failed to generate tokens');
   }
 }
@@ -119,24 +128,27 @@ async function checkCredentials(
   req: LoginRequest,
 ): Promise<{ keyId: string; permissions: string[] }> {
   if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
-    throw new LoginFailure(`Invalid request: Unsupported authentication method: ${authMethod}`);
+    throw new LoginFailure('unsupported_method', `Invalid request: Unsupported authentication method: ${authMethod}`);
   }
   const data = req.provider_data;
   const detail = providerDataProblem(data);
-  if (detail !== undefined) throw new LoginFailure(`Invalid request: Invalid username/password data: ${detail}`);
+  if (detail !== undefined) {
+    throw new LoginFailure('invalid_provider_data', `Invalid request: Invalid username/password data: ${detail}`);
+  }
   if (authMethod !== 'user_password') {
     throw new LoginFailure(
+      'unsupported_method',
       `Invalid request: Unsupported authentication method: ${authMethod}. Supported methods: user_password`,
     );
   }
   const { username, password } = data as { username: string; password: string };
   const max = core.config.user_password.max_password_length;
   if ([...password].length > max) {
-    throw new LoginFailure(`Authentication failed: Password must be at most ${max} characters long`);
+    throw new LoginFailure('password_too_long', `Authentication failed: Password must be at most ${max} characters long`);
   }
 
   // The same argon2 work whether the user exists or not (dummy hash), same message for every miss.
-  const invalid = new LoginFailure('Authentication failed: Invalid username or password');
+  const invalid = new LoginFailure('invalid_credentials', 'Authentication failed: Invalid username or password');
   const user = await core.users.get(username);
   const ok = await core.hashPool.run(() =>
     user ? core.hasher.verify(user.password_hash, password) : core.hasher.verifyDummy(password),
@@ -153,7 +165,7 @@ async function checkCredentials(
     await rehash(core, username, password);
   }
   if (key.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
-    throw new LoginFailure('Authentication failed: Key is not valid for this node');
+    throw new LoginFailure('node_mismatch', 'Authentication failed: Key is not valid for this node');
   }
   return { keyId: user.key_id, permissions: key.permissions };
 }
