@@ -10,6 +10,7 @@ import { loadConfig } from './config/load.js';
 import { isConfigError } from './config/errors.js';
 import type { AuthConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
+import { createMetricsApp } from './http/metrics-app.js';
 import { closeServer, listen } from './server.js';
 import { AuthService } from './service.js';
 import { createLogger, shortId, type Logger } from './util/logger.js';
@@ -121,8 +122,21 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
     await svc.close();
     throw new Exit(1, `mero-auth: cannot listen on ${config.listen_addr}: ${(e as Error).message}`);
   }
+  let metricsListening: Awaited<ReturnType<typeof listen>> | undefined;
+  const prometheus = svc.core.metrics.prometheus;
+  if (config.metrics.listen_addr !== undefined && prometheus !== undefined) {
+    try {
+      metricsListening = await listen(createMetricsApp(prometheus), config.metrics.listen_addr);
+    } catch (e) {
+      await closeServer(listening.server, 0);
+      await svc.close();
+      throw new Exit(1, `mero-auth: cannot listen on ${config.metrics.listen_addr} (metrics): ${(e as Error).message}`);
+    }
+    const m = metricsListening.address;
+    log.info({ address: m.address, port: m.port }, `metrics on ${hostPort(m.address, m.port)}/metrics`);
+  }
   const { address, port } = listening.address;
-  log.info({ address, port, storage: config.storage.type }, `listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
+  log.info({ address, port, storage: config.storage.type }, `listening on ${hostPort(address, port)}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -130,7 +144,10 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
     stopping = true;
     log.info({ signal }, 'shutting down');
     svc.shuttingDown = true;
-    await closeServer(listening.server);
+    await Promise.all([
+      closeServer(listening.server),
+      metricsListening ? closeServer(metricsListening.server) : Promise.resolve(),
+    ]);
     await svc.close();
     log.info('stopped');
     log.flush();
@@ -139,6 +156,9 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
+
+const hostPort = (address: string, port: number): string =>
+  `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,7 +1,7 @@
 import type { Core } from '../core.js';
 import { isValidKey, newRootKey, type KeyRecord } from '../keys/key.js';
 import { KeyManager } from '../keys/key-manager.js';
-import { revokeClientsOps, revokeKeyOps } from '../keys/revoke.js';
+import { countRevocations, revokeClientsOps, revokeKeyOps } from '../keys/revoke.js';
 import type { BatchOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
@@ -75,6 +75,7 @@ export async function provision(
         ops.push(...(await revokeClientsOps(core.keys, core.sessions, user.key_id, 'password_change', now)));
         await core.store.batch(ops);
       });
+      countPasswordChange(core, ops);
       core.log.info({ user: logSafe(username), key: shortId(user.key_id) }, 'password changed; sessions revoked');
       return { keyId: user.key_id, outcome: 'password_changed' as const };
     }
@@ -101,9 +102,17 @@ export async function provision(
       }
       await core.store.batch(ops);
     });
+    countPasswordChange(core, ops);
     core.log.info({ user: logSafe(username), key: shortId(keyId) }, user ? 'account re-created' : 'account created');
     return { keyId, outcome: user ? ('replaced' as const) : ('created' as const) };
   });
+}
+
+/** Root-key records in these ops are the account's own (updated or revoked); count the rest. */
+function countPasswordChange(core: Core, ops: readonly BatchOp[]): void {
+  const counted = countRevocations(ops.filter((op) => !op.key.startsWith('root_key:')));
+  core.metrics.keysRevoked('client', counted.client);
+  core.metrics.sessionsRevoked('password_change', counted.sessions);
 }
 
 function withFields(key: KeyRecord, publicKey: string, authMethod: string, nodeUrl: string | null): KeyRecord {

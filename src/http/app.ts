@@ -17,6 +17,7 @@ export function createApp(svc: AuthService): Hono {
   const { config } = svc;
   const app = new Hono();
   const h = config.security.headers;
+  const prometheus = svc.core.metrics.prometheus;
 
   app.use(
     edge({
@@ -36,6 +37,7 @@ export function createApp(svc: AuthService): Hono {
         allowedHeaders: config.cors.allowed_headers,
       }),
       maxBodySize: config.security.max_body_size,
+      ...(prometheus ? { observe: prometheus.httpRequest.bind(prometheus) } : {}),
     }),
   );
 

@@ -37,3 +37,14 @@ export async function revokeClientsOps(
   }
   return ops;
 }
+
+/** What a batch of revocation ops revokes, for the metrics (keys by type, sessions). */
+export function countRevocations(ops: readonly BatchOp[]): { root: number; client: number; sessions: number } {
+  const out = { root: 0, client: 0, sessions: 0 };
+  for (const op of ops) {
+    if (op.key.startsWith('root_key:')) out.root++;
+    else if (op.key.startsWith('client_key:')) out.client++;
+    else if (op.key.startsWith('session:')) out.sessions++;
+  }
+  return out;
+}

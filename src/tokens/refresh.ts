@@ -1,11 +1,13 @@
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
-import { isExpired, isRevoked, isValidKey } from '../keys/key.js';
-import { revokeKeyOps } from '../keys/revoke.js';
+import { isExpired, isRevoked } from '../keys/key.js';
+import { checkClientKeyParent } from '../permissions/client-key.js';
+import { countRevocations, revokeKeyOps } from '../keys/revoke.js';
 import { encodeJson, getJson, putOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { shortId } from '../util/logger.js';
 import type { TokenClaims, TokenPair } from './claims.js';
+import type { RefreshOutcome } from '../metrics/index.js';
 import { verifyWithCore } from './core-verify.js';
 import { pairClaims, signPair } from './mint.js';
 import { checkNodeHost, type HostSource } from './node-host.js';
@@ -22,7 +24,6 @@ export interface ConsumedMarker {
 
 export const consumedKey = (jti: string): string => `system:refresh:consumed:${jti}`;
 
-export type RefreshOutcome = 'success' | 'grace_replay' | 'reuse' | 'revoked' | 'invalid' | 'error';
 
 /**
  * `POST /auth/refresh` after body extraction: wire §3.3 steps 2–12 and the single-use exchange
@@ -33,8 +34,8 @@ export async function refreshTokens(
   accessToken: string,
   refreshToken: string,
   host: HostSource,
-  onOutcome: (o: RefreshOutcome) => void = () => {},
 ): Promise<TokenPair> {
+  const onOutcome = (o: RefreshOutcome) => core.metrics.refresh(o);
   const fail = (code: 'unauthorized' | 'invalid_node' | 'token_revoked' | 'token_reuse' | 'internal', m: string, o: RefreshOutcome): never => {
     onOutcome(o);
     throw new AuthError(code, m);
@@ -75,8 +76,9 @@ export async function refreshTokens(
   if (session.revoked_at !== null) return fail('token_revoked', 'Session has been revoked', 'revoked');
 
   if (key.key_type === 'Client') {
-    const parent = key.root_key_id ? await core.keys.getRoot(key.root_key_id).catch(storageFail) : undefined;
-    if (!parent || !isValidKey(parent, now)) {
+    // The parent must exist, be valid and still grant everything the client key holds (§9).
+    const parent = key.root_key_id ? await core.keys.get(key.root_key_id).catch(storageFail) : undefined;
+    if (checkClientKeyParent(parent, key.permissions, now) !== undefined) {
       return fail('token_revoked', 'Client key is no longer authorised by its root key', 'revoked');
     }
   }
@@ -120,10 +122,15 @@ export async function refreshTokens(
       // Reuse: end the family. A client key dies with it; a root key never does.
       const ops = [core.sessions.revokeOp(refresh.sid, current, 'refresh_reuse', now)];
       await core.store.batch(ops);
+      core.metrics.sessionsRevoked('refresh_reuse');
       if (key.key_type === 'Client') {
         try {
           const fresh = (await core.keys.getClient(refresh.sub)) ?? key;
-          await core.store.batch(await revokeKeyOps(core.keys, core.sessions, refresh.sub, fresh, 'key_revoked', now));
+          const revocation = await revokeKeyOps(core.keys, core.sessions, refresh.sub, fresh, 'key_revoked', now);
+          await core.store.batch(revocation);
+          const counted = countRevocations(revocation);
+          core.metrics.keysRevoked('client', counted.client);
+          core.metrics.sessionsRevoked('key_revoked', counted.sessions);
         } catch (e) {
           core.log.error({ err: messageOf(e) }, 'revoking a client key after refresh reuse failed');
         }

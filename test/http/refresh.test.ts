@@ -256,13 +256,22 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
     await updateKey(s, rootId, { revoked_at: nowSeconds(s.clock) });
     await expectErr(await refresh(s, pair.access, pair.refresh), 403, 'Client key is no longer authorised by its root key', 'token_revoked');
   });
+
+  it('step 9: the parent must still grant every permission of the client key (permissions.md §9)', async () => {
+    const rootId = await addUser(s, 'erin', 'erin-password');
+    await updateKey(s, rootId, { permissions: ['context:list', 'context:create'] });
+    const clientId = await addClientKey(s, rootId, ['context:create']);
+    const first = await mintPair(s, { sub: clientId, permissions: ['context:create'] });
+    s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
+    const next = await expectPair(await refresh(s, first.access, first.refresh));
+    expect(decodeJwt(next.access).payload.sub).toBe(clientId); // client ids are stable
+    // The root key stops granting context:create: the family cannot be refreshed any more.
+    await updateKey(s, rootId, { permissions: ['context:list'] });
+    s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
+    await expectErr(await refresh(s, next.access, next.refresh), 403, 'Client key is no longer authorised by its root key', 'token_revoked');
+  });
 });
 
-describe('POST /auth/refresh: not yet implemented', () => {
-  it.todo(
-    'step 9: a client key whose root key no longer grants one of its permissions (Key.hasPermission, permissions.md §7.1) → 403 token_revoked',
-  );
-});
 
 describe('POST /auth/refresh: the expiry line (§4.4, leeway)', () => {
   it.each([

@@ -339,9 +339,7 @@ describe('/auth/validate: key and session (§3.4 rows 4–5)', () => {
   });
 });
 
-describe('/auth/validate: forward-auth enforcement (§3.4 row 6)', () => {
-  it.todo('X-Forwarded-Method + X-Forwarded-Uri → 403 permission_denied when the effective permissions do not satisfy the route');
-});
+// Forward-auth enforcement (§3.4 row 6) has its own suite: test/http/forward-auth.test.ts.
 
 describe('Security: host spoofing and node binding on /auth/validate (§4.6)', () => {
   let bound: string; // a token for https://node1.example.com

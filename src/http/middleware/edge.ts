@@ -1,4 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler, Next } from 'hono';
+import { matchedRoutes } from 'hono/route';
 import { bodyLimit } from 'hono/body-limit';
 import { AuthError } from '../../errors.js';
 import { fail, isComplete, setBaseHeaders } from '../respond.js';
@@ -8,6 +9,18 @@ export interface EdgeOptions {
   security: (path: string) => Readonly<Record<string, string>>;
   cors: CorsPolicy;
   maxBodySize: number;
+  /** Request counts and latencies by route pattern; absent when no Prometheus listener is set. */
+  observe?: (method: string, route: string, status: number, seconds: number) => void;
+}
+
+/** The registered pattern that matched (never the raw path: label values stay bounded). */
+function routeLabel(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const path = routes[i]?.path;
+    if (path !== undefined && path !== '*' && path !== '/*') return path;
+  }
+  return 'unmatched';
 }
 
 /**
@@ -33,7 +46,18 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
     return both;
   };
 
-  return async function edge(c, next) {
+  const { observe } = opts;
+  if (observe === undefined) return handle;
+  return async function observedEdge(c, next) {
+    const started = performance.now();
+    try {
+      return await handle(c, next);
+    } finally {
+      observe(c.req.method, routeLabel(c), c.res.status, (performance.now() - started) / 1000);
+    }
+  };
+
+  async function handle(c: Context, next: Next): Promise<Response | void> {
     const security = opts.security(c.req.path);
     if (opts.cors.isPreflight(c)) {
       const res = await opts.cors.preflight(c);
@@ -59,5 +83,5 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
     if (isComplete(c.res)) return;
     const h = c.res.headers;
     for (const k in headers) h.set(k, headers[k] as string);
-  };
+  }
 }

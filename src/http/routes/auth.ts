@@ -19,6 +19,22 @@ import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
 import { methodNotAllowed, peerAddress } from '../request.js';
+import { checkForwardedRoute } from '../../permissions/forward-auth.js';
+import type { ValidateDecision } from '../../metrics/index.js';
+
+/** The X-Auth-Error value of a refused validation is its decision label (wire §7.7). */
+function validateDecision(e: AuthError): ValidateDecision {
+  switch (e.code) {
+    case 'missing_token':
+    case 'token_expired':
+    case 'token_revoked':
+    case 'invalid_node':
+    case 'permission_denied':
+      return e.code;
+    default:
+      return 'invalid_token';
+  }
+}
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
@@ -61,18 +77,35 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
   });
   app.all('/auth/logout', methodNotAllowed('POST'));
 
+  const enforce = config.forward_auth.enforce_permissions;
   const validate = async (c: Context) => {
     const token = tokenFromRequest(c.req.header('authorization'), c.req.header('x-forwarded-uri'));
     if (token === undefined) throw new AuthError('missing_token', 'No token provided');
-    const { claims } = await authenticateAccess(core, token, hostSource(c, nodeHost), 'validate');
+    const { claims, effective } = await authenticateAccess(core, token, hostSource(c, nodeHost), 'validate');
+    // Forward-auth authorisation (wire §3.4 row 6): only when the proxy says what it forwards.
+    if (
+      enforce &&
+      checkForwardedRoute(effective, c.req.header('x-forwarded-method'), c.req.header('x-forwarded-uri')) === 'deny'
+    ) {
+      throw new AuthError('permission_denied', 'Permission denied');
+    }
+    core.metrics.validate('allow');
     const headers: Record<string, string> = {};
     if (HEADER_VALUE.test(claims.sub)) headers['x-auth-user'] = claims.sub;
     const perms = claims.permissions.join(',');
     if (perms !== '' && HEADER_VALUE.test(perms)) headers['x-auth-permissions'] = perms;
     return ok(c, '', headers);
   };
-  app.get('/auth/validate', validate);
-  app.post('/auth/validate', validate);
+  const countedValidate = async (c: Context) => {
+    try {
+      return await validate(c);
+    } catch (e) {
+      if (e instanceof AuthError) core.metrics.validate(validateDecision(e));
+      throw e;
+    }
+  };
+  app.get('/auth/validate', countedValidate);
+  app.post('/auth/validate', countedValidate);
   app.all('/auth/validate', methodNotAllowed('GET,HEAD,POST'));
 
   app.get('/auth/providers', async (c) => {
@@ -144,6 +177,7 @@ async function endSession(svc: AuthService, refreshToken: string): Promise<void>
       const session = await core.sessions.get(sid);
       if (!session || session.revoked_at !== null) return;
       await core.store.batch([core.sessions.revokeOp(sid, session, 'logout', nowSeconds(core.clock))]);
+      core.metrics.sessionsRevoked('logout');
     });
   } catch (e) {
     throw new AuthError('internal', `Failed to end session: Storage error: ${(e as Error).message}`);
