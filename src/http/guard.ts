@@ -1,0 +1,98 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { checkBearer, checkBearerToken, type BearerCaller } from '../auth/bearer.js';
+import { isAuthError } from '../errors.js';
+import { allowsRoute } from '../permissions/allows-route.js';
+import { rawPathProblem } from '../permissions/raw-path.js';
+import type { Core } from '../core.js';
+import { hostSource } from './routes/auth.js';
+
+/** What the node's handlers get from `c.get('auth')` behind the guard (wire §5.13 step 7). */
+export interface AuthIdentity {
+  keyId: string;
+  sid: string;
+  /** Effective permissions: the token's claims ∩ the key's current permissions. */
+  permissions: string[];
+  /** The root key's public key (the account name); null for client keys. */
+  publicKey: string | null;
+}
+
+export type GuardEnv = { Variables: { auth: AuthIdentity } };
+
+export interface GuardOptions {
+  /**
+   * Apply the route → permission table to the request (wire §5.13 step 6). Default true; turn
+   * off only for routes that check permissions themselves.
+   */
+  permissions?: boolean;
+}
+
+/** Empty bodies, as the Rust node's guard answers (clients already handle these). */
+const bare = (status: number, xae?: string): Response =>
+  new Response(null, { status, headers: xae ? { 'x-auth-error': xae, 'content-length': '0' } : { 'content-length': '0' } });
+
+/** The first `token=` pair of the raw query string, not URL-decoded (wire §5.13 step 3). */
+function queryToken(url: string): string | undefined {
+  const q = url.indexOf('?');
+  if (q === -1) return undefined;
+  const hash = url.indexOf('#', q);
+  for (const item of url.slice(q + 1, hash === -1 ? undefined : hash).split('&')) {
+    if (item.startsWith('token=')) return item.slice('token='.length);
+  }
+  return undefined;
+}
+
+/** The request path as the node's router sees it: percent-encoding kept, no query. */
+function requestPath(url: string): string {
+  const start = url.indexOf('/', url.indexOf('://') + 3);
+  if (start === -1) return '/';
+  let end = url.length;
+  for (const sep of ['?', '#']) {
+    const i = url.indexOf(sep, start);
+    if (i !== -1 && i < end) end = i;
+  }
+  return url.slice(start, end);
+}
+
+/**
+ * The embedded guard a node puts in front of its own routes (`/admin-api/*`, `/jsonrpc`, `/ws`,
+ * `/sse`): the Rust node's answers, then the route table on the full path.
+ */
+export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareHandler<GuardEnv> {
+  const checkRoutes = options.permissions !== false;
+  const nodeHost = core.config.jwt.node_host;
+  return async function guard(c: Context<GuardEnv>, next) {
+    if (c.req.method === 'OPTIONS') return next();
+    const authorization = c.req.header('authorization');
+    const host = hostSource(c, nodeHost);
+    let caller: BearerCaller;
+    try {
+      if (authorization !== undefined) {
+        // The header is the only credential when present: no fallback to a query token.
+        caller = await checkBearer(core, authorization, host);
+      } else {
+        const token = queryToken(c.req.url);
+        if (token === undefined) return bare(401);
+        caller = await checkBearerToken(core, token, host);
+      }
+    } catch (e) {
+      if (!isAuthError(e)) throw e;
+      if (e.code === 'token_expired') return bare(401, 'token_expired');
+      if (e.code === 'token_revoked') return bare(403, 'token_revoked');
+      return bare(401);
+    }
+    if (checkRoutes) {
+      const path = requestPath(c.req.url);
+      if (rawPathProblem(path) !== undefined || !allowsRoute(caller.permissions, c.req.method, path)) {
+        return bare(403, 'permission_denied');
+      }
+    }
+    c.set('auth', {
+      keyId: caller.keyId,
+      sid: caller.sid,
+      permissions: caller.permissions,
+      publicKey: caller.key.key_type === 'Root' ? caller.key.public_key : null,
+    });
+    await next();
+  };
+}
+
