@@ -2,7 +2,6 @@
 import { availableParallelism } from 'node:os';
 // argon2 and LevelDB share libuv's threadpool: leave LevelDB threads while every hashing slot is busy.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdminEnvError, provisionFromEnv, readAdminEnv, readPasswordFile, stripOneNewline } from './auth/admin-env.js';
 import { provision, ProvisionError } from './auth/provision.js';
@@ -14,10 +13,7 @@ import { createMetricsApp } from './http/metrics-app.js';
 import { closeServer, listen } from './server.js';
 import { AuthService } from './service.js';
 import { createLogger, shortId, type Logger } from './util/logger.js';
-
-const VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+import { VERSION } from './version.js';
 
 const HELP = `mero-auth ${VERSION} — authentication service for Calimero nodes
 

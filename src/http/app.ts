@@ -7,6 +7,7 @@ import { fail, send } from './respond.js';
 import { corsPolicy } from './middleware/cors.js';
 import { edge } from './middleware/edge.js';
 import { securityHeaders } from './middleware/security-headers.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
 
 /**
@@ -42,6 +43,7 @@ export function createApp(svc: AuthService): Hono {
   );
 
   registerAuthRoutes(app, svc);
+  registerAdminRoutes(app, svc);
 
   // Unknown path: 404 with no body and no Content-Type (wire §1.2).
   app.notFound((c) => send(c, null, 404));

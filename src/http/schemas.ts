@@ -55,3 +55,28 @@ export const mockTokenBody = defineBody({
   present: ['client_name'],
   nonEmpty: [['client_name', 'Client name is required']],
 });
+
+/** `POST /admin/revoke` (wire §5.2). */
+export const revokeBody = defineBody({
+  schema: z.object({ client_id: z.string() }),
+  present: ['client_id'],
+  nonEmpty: [['client_id', 'Client ID cannot be empty']],
+});
+
+/** `POST /admin/client-key` (wire §5.7): every field optional, `{}` is valid; no 422 rules. */
+export const clientKeyBody = defineBody({
+  schema: z.object({
+    context_id: z.string().nullish(),
+    context_identity: z.string().nullish(),
+    permissions: z.array(z.string()).nullish(),
+    target_node_url: z.string().nullish(),
+  }),
+});
+
+/** `PUT /admin/keys/:key_id/permissions` (wire §5.10): a `permissions` field is ignored; no 422 rules. */
+export const updatePermissionsBody = defineBody({
+  schema: z.object({
+    add: z.array(z.string()).nullish(),
+    remove: z.array(z.string()).nullish(),
+  }),
+});

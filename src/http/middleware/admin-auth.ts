@@ -1,0 +1,93 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { checkBearer } from '../../auth/bearer.js';
+import type { Core } from '../../core.js';
+import { AuthError, isAuthError } from '../../errors.js';
+import { allowsRoute, rawPathProblem } from '../../permissions/index.js';
+import { fail, send } from '../respond.js';
+import { hostSource } from '../routes/auth.js';
+
+/** What the handlers behind the middleware know about the caller (wire §5.1 step 3). */
+export interface AdminCaller {
+  keyId: string;
+  sid: string;
+  /** Effective permissions: claims ∩ the key's current list, in claim order. */
+  permissions: string[];
+}
+
+const callers = new WeakMap<Context, AdminCaller>();
+
+/** The caller the middleware authenticated for this request. */
+export function adminCaller(c: Context): AdminCaller {
+  const caller = callers.get(c);
+  if (caller === undefined) throw new Error('adminCaller() outside the /admin middleware');
+  return caller;
+}
+
+/**
+ * The path as received, without the query (permissions.md §12): Hono's `c.req.path` is
+ * percent-decoded, and the permission table must see exactly what the client sent.
+ */
+export function rawPathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf(':') + 3);
+  if (start === -1) return '/';
+  let end = url.length;
+  const q = url.indexOf('?', start);
+  if (q !== -1) end = q;
+  const h = url.indexOf('#', start);
+  if (h !== -1 && h < end) end = h;
+  return url.slice(start, end);
+}
+
+const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
+const BEARER_CODES = new Set(['invalid_request', 'token_expired', 'token_revoked', 'invalid_token']);
+
+export interface AdminAuthOptions {
+  core: Core;
+  /**
+   * Which `/admin` route (its registered pattern) a path names, statics first; undefined when
+   * none. Applied to the raw path and to the router's decoded path, which must agree.
+   */
+  matchRoute: (path: string) => string | undefined;
+}
+
+/**
+ * The `/admin` middleware (wire §5.1). It runs for every path that names an `/admin` route,
+ * whatever the method, before the 405; any other path under `/admin` is a plain empty 404.
+ *
+ * A path whose raw form names no route, or a different route than the decoded path the router
+ * dispatches on (`/admin/%6Beys`, `/admin/keys/client%73`), or that §12 refuses (encoded slash or
+ * backslash), is answered 404 here: otherwise the permission table (raw path) and the handler
+ * (decoded path) would disagree about which route is being called.
+ */
+export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
+  const { core, matchRoute } = opts;
+  const nodeHost = core.config.jwt.node_host;
+  return async function adminMiddleware(c, next) {
+    const path = rawPathOf(c.req.url);
+    const route = matchRoute(path);
+    if (route === undefined || rawPathProblem(path) !== undefined || matchRoute(c.req.path) !== route) {
+      return send(c, null, 404);
+    }
+
+    let caller: AdminCaller;
+    try {
+      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
+    } catch (e) {
+      // Token failures only: anything unexpected is a failed check, never a 500 (wire §5.1).
+      const err = isAuthError(e) && BEARER_CODES.has(e.code) ? e : new AuthError('invalid_token', 'Invalid token');
+      return fail(c, err, { bodyless: true });
+    }
+    if (!allowsRoute(caller.permissions, c.req.method, path)) {
+      return fail(c, new AuthError('permission_denied', 'Permission denied'), { bodyless: true });
+    }
+    callers.set(c, { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions });
+
+    await next();
+
+    // Every answer from here on, handler errors and the 405 included, names the caller (§2.3).
+    const headers = c.res.headers;
+    if (HEADER_VALUE.test(caller.keyId)) headers.set('x-auth-user', caller.keyId);
+    const perms = caller.permissions.join(',');
+    if (perms !== '' && HEADER_VALUE.test(perms)) headers.set('x-auth-permissions', perms);
+  };
+}

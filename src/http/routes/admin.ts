@@ -1,0 +1,251 @@
+import type { Context, Hono } from 'hono';
+import { checkBearer } from '../../auth/bearer.js';
+import { provision, ProvisionError } from '../../auth/provision.js';
+import { sanitizeIdentifier, sanitizeString } from '../../auth/sanitize.js';
+import { AuthError } from '../../errors.js';
+import {
+  keyPermissions,
+  listRootKeys,
+  revokeAnyKey,
+  revokeClientKey,
+  revokeRootKey,
+  updateKeyPermissions,
+} from '../../keys/admin-ops.js';
+import { listClientKeys, mintClientKey } from '../../keys/client-keys.js';
+import type { AuthService } from '../../service.js';
+import { describeJson } from '../../util/describe-json.js';
+import { nowSeconds } from '../../util/clock.js';
+import { VERSION } from '../../version.js';
+import { readJsonBody } from '../body.js';
+import { adminAuth, adminCaller } from '../middleware/admin-auth.js';
+import { methodNotAllowed } from '../request.js';
+import { ok, send } from '../respond.js';
+import { clientKeyBody, revokeBody, updatePermissionsBody } from '../schemas.js';
+import { hostSource } from './auth.js';
+
+/**
+ * The `/admin` routes of wire §1.1 with their `Allow` lists (§1.2). Statics come first: they win
+ * over the `:key_id` pattern for every method (`DELETE /admin/keys/clients` is a 405). The
+ * middleware matches paths with the same table, so it runs exactly for these routes.
+ */
+const ROUTES: ReadonlyArray<{ path: string; allow: string; re: RegExp }> = [
+  { path: '/admin/revoke', allow: 'POST', re: /^\/admin\/revoke$/ },
+  { path: '/admin/keys', allow: 'GET,HEAD,POST', re: /^\/admin\/keys$/ },
+  { path: '/admin/keys/clients', allow: 'GET,HEAD', re: /^\/admin\/keys\/clients$/ },
+  { path: '/admin/client-key', allow: 'POST', re: /^\/admin\/client-key$/ },
+  { path: '/admin/identity', allow: 'GET,HEAD', re: /^\/admin\/identity$/ },
+  { path: '/admin/metrics', allow: 'GET,HEAD', re: /^\/admin\/metrics$/ },
+  { path: '/admin/keys/:key_id', allow: 'DELETE', re: /^\/admin\/keys\/[^/]+$/ },
+  {
+    path: '/admin/keys/:key_id/clients/:client_id',
+    allow: 'DELETE',
+    re: /^\/admin\/keys\/[^/]+\/clients\/[^/]+$/,
+  },
+  { path: '/admin/keys/:key_id/permissions', allow: 'GET,HEAD,PUT', re: /^\/admin\/keys\/[^/]+\/permissions$/ },
+];
+
+/** The `/admin` route a path names (first match, statics first), or undefined. */
+export function matchAdminRoute(path: string): string | undefined {
+  if (!path.startsWith('/admin/')) return undefined;
+  for (const r of ROUTES) if (r.re.test(path)) return r.path;
+  return undefined;
+}
+
+const allowOf = (path: string): string => ROUTES.find((r) => r.path === path)?.allow ?? '';
+
+const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
+  access_token: pair.access_token,
+  refresh_token: pair.refresh_token,
+  error: null,
+});
+
+/** Path parameters, percent-decoded by the router (wire §1.2). */
+const param = (c: Context, name: string): string => c.req.param(name) ?? '';
+
+/** The protected `/admin/*` routes (wire §5), each path with its explicit 405. */
+export function registerAdminRoutes(app: Hono, svc: AuthService): void {
+  const { core } = svc;
+  const { config } = core;
+  const nodeHost = config.jwt.node_host;
+
+  app.use('/admin/*', adminAuth({ core, matchRoute: matchAdminRoute }));
+  const refuse = (path: string) => app.all(path, methodNotAllowed(allowOf(path)));
+
+  // §5.2
+  app.post('/admin/revoke', async (c) => {
+    const body = await readJsonBody(c, revokeBody);
+    const id = sanitizeIdentifier(body.client_id);
+    if (id === '') throw new AuthError('bad_request', 'Client ID must contain valid characters');
+    await revokeAnyKey(core, id);
+    return ok(c, { success: true, message: 'Tokens revoked successfully' });
+  });
+  refuse('/admin/revoke');
+
+  // §5.3, §5.4
+  app.get('/admin/keys', async (c) => ok(c, await listRootKeys(core)));
+  app.post('/admin/keys', (c) => createRootAccount(c, svc));
+  refuse('/admin/keys');
+
+  // §5.6: registered before `/admin/keys/:key_id`, so the static route wins for every method.
+  app.get('/admin/keys/clients', async (c) => {
+    let rows;
+    try {
+      rows = await listClientKeys(core.store, nowSeconds(core.clock));
+    } catch {
+      throw new AuthError('internal', 'Failed to list client keys');
+    }
+    return ok(c, rows);
+  });
+  refuse('/admin/keys/clients');
+
+  // §5.7
+  app.post('/admin/client-key', async (c) => {
+    const body = await readJsonBody(c, clientKeyBody);
+    let caller;
+    try {
+      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
+    } catch {
+      throw new AuthError('unauthorized', 'Invalid token');
+    }
+    const { pair } = await mintClientKey(
+      core,
+      { keyId: caller.keyId, permissions: caller.permissions },
+      sanitizeIdentifier(body.context_id ?? ''),
+      sanitizeIdentifier(body.context_identity ?? ''),
+      body,
+    );
+    return ok(c, tokenPair(pair));
+  });
+  refuse('/admin/client-key');
+
+  // §5.11, §5.12
+  app.get('/admin/identity', (c) =>
+    ok(c, {
+      service: 'calimero-auth',
+      version: VERSION,
+      authentication_mode: 'forward',
+      providers: config.providers.user_password ? ['user_password'] : [],
+    }),
+  );
+  refuse('/admin/identity');
+  app.get('/admin/metrics', (c) => ok(c, core.metrics.admin.snapshot()));
+  refuse('/admin/metrics');
+
+  // §5.5
+  app.delete('/admin/keys/:key_id', async (c) => ok(c, await revokeRootKey(core, param(c, 'key_id'))));
+  refuse('/admin/keys/:key_id');
+
+  // §5.8
+  app.delete('/admin/keys/:key_id/clients/:client_id', async (c) =>
+    ok(c, await revokeClientKey(core, param(c, 'key_id'), param(c, 'client_id'))),
+  );
+  refuse('/admin/keys/:key_id/clients/:client_id');
+
+  // §5.9, §5.10
+  app.get('/admin/keys/:key_id/permissions', async (c) =>
+    ok(c, { permissions: await keyPermissions(core, param(c, 'key_id')) }),
+  );
+  app.put('/admin/keys/:key_id/permissions', async (c) => {
+    const body = await readJsonBody(c, updatePermissionsBody);
+    const permissions = await updateKeyPermissions(core, adminCaller(c).permissions, param(c, 'key_id'), body);
+    return ok(c, { permissions });
+  });
+  refuse('/admin/keys/:key_id/permissions');
+}
+
+// ── POST /admin/keys (wire §5.4) ─────────────────────────────────────────────────────────────
+
+const JSON_TYPE = /^application\/(?:json|[^\s/;]+\+json)\s*(?:;.*)?$/i;
+const TEXT = { 'content-type': 'text/plain; charset=utf-8' };
+
+interface CreateKeyBody {
+  public_key: string;
+  auth_method: string;
+  provider_data: unknown;
+  target_node_url: string | null;
+}
+
+/**
+ * Plain axum `Json` extraction, as Rust does for this route: its failures are plain text
+ * (415 / 400 / 422, wire §2.1), and there are no "must not be empty" rules.
+ */
+async function extractCreateKeyBody(c: Context): Promise<CreateKeyBody | Response> {
+  const contentType = c.req.header('content-type');
+  if (!contentType || !JSON_TYPE.test(contentType.trim())) {
+    return send(c, 'Expected request with `Content-Type: application/json`', 415, TEXT);
+  }
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch (e) {
+    return send(c, `Failed to buffer the request body: ${(e as Error).message}`, 400, TEXT);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return send(c, `Failed to parse the request body as JSON: ${(e as Error).message}`, 400, TEXT);
+  }
+  const deserialize = (detail: string) =>
+    send(c, `Failed to deserialize the JSON body into the target type: ${detail}`, 422, TEXT);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return deserialize(`invalid type: ${describeJson(value)}, expected struct AddPublicKeyRequest`);
+  }
+  const obj = value as Record<string, unknown>;
+  for (const field of ['public_key', 'auth_method'] as const) {
+    const v = obj[field];
+    if (v === undefined) return deserialize(`missing field \`${field}\``);
+    if (typeof v !== 'string') return deserialize(`${field}: invalid type: ${describeJson(v)}, expected a string`);
+  }
+  if (!('provider_data' in obj)) return deserialize('missing field `provider_data`');
+  const target = obj.target_node_url;
+  if (target !== undefined && target !== null && typeof target !== 'string') {
+    return deserialize(`target_node_url: invalid type: ${describeJson(target)}, expected a string`);
+  }
+  return {
+    public_key: obj.public_key as string,
+    auth_method: obj.auth_method as string,
+    provider_data: obj.provider_data,
+    target_node_url: typeof target === 'string' ? target : null,
+  };
+}
+
+async function createRootAccount(c: Context, svc: AuthService): Promise<Response> {
+  const { core } = svc;
+  const body = await extractCreateKeyBody(c);
+  if (body instanceof Response) return body;
+
+  const authMethod = sanitizeIdentifier(body.auth_method);
+  const publicKey = sanitizeString(body.public_key);
+  if (authMethod === '') throw new AuthError('bad_request', 'Authentication method must contain valid characters');
+  if (publicKey === '') throw new AuthError('bad_request', 'Public key cannot be empty after sanitization');
+
+  // The provider is chosen by exact name among the enabled ones; only user_password exists.
+  if (authMethod !== 'user_password' || !core.config.providers.user_password) {
+    throw new AuthError('internal', 'Provider not found');
+  }
+  const data = body.provider_data;
+  const field = (name: string): unknown =>
+    typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>)[name] : undefined;
+  const username = field('username');
+  const password = field('password');
+  if (typeof username !== 'string' || username === '') {
+    throw new AuthError('internal', "Missing or invalid 'username' in provider data");
+  }
+  if (typeof password !== 'string') throw new AuthError('internal', "Missing or invalid 'password' in provider data");
+
+  let outcome;
+  try {
+    ({ outcome } = await provision(core, username, password, {
+      publicKey,
+      authMethod,
+      nodeUrl: body.target_node_url || null,
+    }));
+  } catch (e) {
+    if (e instanceof AuthError) throw e; // busy: 503 + Retry-After (wire §8.2)
+    if (e instanceof ProvisionError) throw new AuthError('internal', e.message);
+    core.log.error({ err: (e as Error).message }, 'POST /admin/keys: provisioning failed');
+    throw new AuthError('internal', `Failed to store root key: ${(e as Error).message}`);
+  }
+  return ok(c, { status: true, message: outcome === 'created' ? 'Key was created' : 'Key was updated' });
+}

@@ -1,0 +1,212 @@
+/**
+ * The key operations behind `/admin/*` (wire §5.2–§5.10). Each throws an AuthError carrying the
+ * route's exact message; the HTTP layer only extracts bodies and shapes answers. Every
+ * read-modify-write of a key runs under `keyWriteLock`, and every revocation ends the key's
+ * sessions in the same durable batch (wire §4.7) and is counted in the metrics.
+ */
+import type { Core } from '../core.js';
+import { AuthError } from '../errors.js';
+import { sanitizeString } from '../auth/sanitize.js';
+import { checkClientKeyParent, checkGrant } from '../permissions/index.js';
+import type { BatchOp } from '../storage/store.js';
+import { nowSeconds } from '../util/clock.js';
+import { isValidKey, type KeyRecord } from './key.js';
+import { keyWriteLock } from './locks.js';
+import { countRevocations, revokeKeyOps } from './revoke.js';
+
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Revokes `key` and its sessions in one batch, then counts what was revoked. */
+async function revokeNow(core: Core, id: string, key: KeyRecord, now: number): Promise<void> {
+  const ops: BatchOp[] = await revokeKeyOps(core.keys, core.sessions, id, key, 'key_revoked', now);
+  await core.store.batch(ops);
+  const counted = countRevocations(ops);
+  core.metrics.keysRevoked('root', counted.root);
+  core.metrics.keysRevoked('client', counted.client);
+  core.metrics.sessionsRevoked('key_revoked', counted.sessions);
+}
+
+/** `POST /admin/revoke` steps 3–4: any valid key, root or client, by its (sanitised) id. */
+export async function revokeAnyKey(core: Core, id: string): Promise<void> {
+  await keyWriteLock(core, async () => {
+    const now = nowSeconds(core.clock);
+    let key: KeyRecord | undefined;
+    try {
+      key = await core.keys.get(id);
+    } catch (e) {
+      throw new AuthError('internal', `Failed to revoke tokens: Storage error: ${messageOf(e)}`);
+    }
+    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Key not found');
+    try {
+      await revokeNow(core, id, key, now);
+    } catch (e) {
+      throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`);
+    }
+  });
+}
+
+/** One row of `GET /admin/keys` (wire §5.3). */
+export interface RootKeyRow {
+  key_id: string;
+  public_key: string | null;
+  auth_method: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  permissions: string[];
+}
+
+/** `GET /admin/keys`: every root key (revoked, expired and mock keys included), by key id. */
+export async function listRootKeys(core: Core): Promise<RootKeyRow[]> {
+  try {
+    return (await core.keys.listRoot()).map(([id, key]) => ({
+      key_id: id,
+      public_key: key.public_key,
+      auth_method: key.auth_method,
+      created_at: key.created_at,
+      revoked_at: key.revoked_at,
+      permissions: [...key.permissions],
+    }));
+  } catch (e) {
+    throw new AuthError('internal', messageOf(e));
+  }
+}
+
+export type DeleteRootOutcome =
+  | { status: false; message: string }
+  | { key_id: string; revoked_at: number };
+
+/**
+ * `DELETE /admin/keys/:key_id` (wire §5.5). The last-root-key rule runs first, before `key_id`
+ * is looked at, and under the lock, so two concurrent deletes cannot revoke the last two keys.
+ */
+export async function revokeRootKey(core: Core, keyId: string): Promise<DeleteRootOutcome> {
+  return keyWriteLock(core, async () => {
+    const now = nowSeconds(core.clock);
+    let active: number;
+    try {
+      active = (await core.keys.listRoot()).filter(([, k]) => isValidKey(k, now)).length;
+    } catch {
+      throw new AuthError('internal', 'Failed to check root keys');
+    }
+    if (active <= 1) return { status: false as const, message: 'Cannot delete the last active root key' };
+
+    let key: KeyRecord | undefined;
+    try {
+      key = await core.keys.get(keyId);
+    } catch {
+      throw new AuthError('internal', 'Failed to get root key');
+    }
+    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Root key not found');
+    if (key.key_type !== 'Root') throw new AuthError('bad_request', 'Not a root key');
+    try {
+      await revokeNow(core, keyId, key, now);
+    } catch (e) {
+      core.log.error({ err: messageOf(e) }, 'revoking a root key failed');
+      throw new AuthError('internal', 'Failed to update root key');
+    }
+    return { key_id: keyId, revoked_at: now };
+  });
+}
+
+/**
+ * `DELETE /admin/keys/:key_id/clients/:client_id` (wire §5.8). The parent is deliberately not
+ * re-validated: revocation must work even when the root key is gone.
+ */
+export async function revokeClientKey(
+  core: Core,
+  rootId: string,
+  clientId: string,
+): Promise<{ message: string; revoked_at: number }> {
+  return keyWriteLock(core, async () => {
+    const now = nowSeconds(core.clock);
+    let key: KeyRecord | undefined;
+    try {
+      key = await core.keys.get(clientId);
+    } catch {
+      throw new AuthError('internal', 'Failed to get client key');
+    }
+    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Client key not found');
+    // A root key has no root_key_id, so it never matches.
+    if (key.root_key_id === null || key.root_key_id !== rootId) {
+      throw new AuthError('bad_request', 'Client key does not belong to specified root key');
+    }
+    try {
+      await revokeNow(core, clientId, key, now);
+    } catch (e) {
+      core.log.error({ err: messageOf(e) }, 'revoking a client key failed');
+      throw new AuthError('internal', 'Failed to revoke client key');
+    }
+    return { message: 'Client key revoked successfully', revoked_at: now };
+  });
+}
+
+/** `GET /admin/keys/:key_id/permissions` (wire §5.9): a valid key's current list. */
+export async function keyPermissions(core: Core, keyId: string): Promise<string[]> {
+  let key: KeyRecord | undefined;
+  try {
+    key = await core.keys.get(keyId);
+  } catch {
+    throw new AuthError('internal', 'Failed to get key permissions');
+  }
+  if (!key || !isValidKey(key, nowSeconds(core.clock))) throw new AuthError('not_found', 'Key not found');
+  return [...key.permissions];
+}
+
+const cleaned = (entries: readonly string[] | null | undefined): string[] =>
+  (entries ?? []).map(sanitizeString).filter((p) => p !== '');
+
+/**
+ * `PUT /admin/keys/:key_id/permissions` steps 2–7 (wire §5.10): sanitise, grant-check each
+ * addition against the caller's effective permissions, then remove and append. A client key is
+ * saved only if its parent is valid and grants the whole new list.
+ */
+export async function updateKeyPermissions(
+  core: Core,
+  callerEffective: readonly string[],
+  keyId: string,
+  change: { add?: readonly string[] | null | undefined; remove?: readonly string[] | null | undefined },
+): Promise<string[]> {
+  const add = cleaned(change.add);
+  const remove = cleaned(change.remove);
+  const refusal = checkGrant(callerEffective, add);
+  if (refusal !== undefined) {
+    throw new AuthError(refusal.status === 400 ? 'bad_request' : 'forbidden', refusal.message);
+  }
+  return keyWriteLock(core, async () => {
+    const now = nowSeconds(core.clock);
+    let key: KeyRecord | undefined;
+    try {
+      key = await core.keys.get(keyId);
+    } catch {
+      throw new AuthError('internal', 'Failed to get key');
+    }
+    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Key not found');
+
+    const removing = new Set(remove);
+    const final = key.permissions.filter((p) => !removing.has(p));
+    const removed = final.length !== key.permissions.length;
+    for (const p of add) if (!final.includes(p)) final.push(p);
+    if (final.length === 0) throw new AuthError('bad_request', 'Key must have at least one permission');
+    if (!removed && add.length === 0) return final;
+
+    const failed = () => new AuthError('internal', 'Failed to update key permissions');
+    if (key.key_type === 'Client') {
+      let parent: KeyRecord | undefined;
+      try {
+        parent = key.root_key_id === null ? undefined : await core.keys.get(key.root_key_id);
+      } catch {
+        throw failed();
+      }
+      const problem = checkClientKeyParent(parent, final, now);
+      if (problem?.code === 'parent_lacks_permission') throw new AuthError('bad_request', problem.message);
+      if (problem !== undefined) throw failed();
+    }
+    try {
+      await core.store.batch([core.keys.putOp(keyId, { ...key, permissions: final })]);
+    } catch (e) {
+      core.log.error({ err: messageOf(e) }, 'updating key permissions failed');
+      throw failed();
+    }
+    return final;
+  });
+}

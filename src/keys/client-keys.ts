@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Core } from '../core.js';
+import { AuthError } from '../errors.js';
+import { checkClientKeyParent, clientKeyPermissions, holdsLiteralAdmin } from '../permissions/index.js';
+import { decodeJson, type BatchOp, type Store } from '../storage/store.js';
+import type { TokenPair } from '../tokens/claims.js';
+import { pairClaims, signPair } from '../tokens/mint.js';
+import { nowSeconds } from '../util/clock.js';
+import { isValidKey, normaliseKey, rootClientsPrefix, type KeyRecord } from './key.js';
+import { keyWriteLock } from './locks.js';
+
+/** One row of `GET /admin/keys/clients` (wire §5.6), in the documented key order. */
+export interface ClientKeyRow {
+  client_id: string;
+  root_key_id: string;
+  name: string;
+  permissions: string[];
+  created_at: number;
+  revoked_at: number | null;
+  is_valid: boolean;
+}
+
+const CLIENT_PREFIX = 'client_key:';
+
+/** Every client key, revoked and expired ones included, ordered by client id (byte order). */
+export async function listClientKeys(store: Store, now: number): Promise<ClientKeyRow[]> {
+  const rows: ClientKeyRow[] = [];
+  for (const [k, v] of await store.scan(CLIENT_PREFIX)) {
+    const key = normaliseKey(decodeJson<KeyRecord>(v));
+    rows.push({
+      client_id: k.slice(CLIENT_PREFIX.length),
+      root_key_id: key.root_key_id ?? '',
+      name: key.name ?? '',
+      permissions: [...key.permissions],
+      created_at: key.created_at,
+      revoked_at: key.revoked_at,
+      is_valid: isValidKey(key, now),
+    });
+  }
+  return rows;
+}
+
+/** The empty index entry that lists a client key under the root key that minted it (wire §6.1). */
+export function rootClientIndexOp(rootId: string, clientId: string): BatchOp {
+  return { type: 'put', key: `${rootClientsPrefix(rootId)}${clientId}`, value: new Uint8Array() };
+}
+
+export interface MintRequest {
+  context_id?: string | null | undefined;
+  context_identity?: string | null | undefined;
+  permissions?: string[] | null | undefined;
+  target_node_url?: string | null | undefined;
+}
+
+/**
+ * `POST /admin/client-key` steps 3–9 (wire §5.7), after the body was extracted, the bearer
+ * re-checked and the context ids sanitised. The caller (root key, or a client key holding
+ * `admin`) becomes the parent. The key, its index entry and its first session are written in
+ * one durable batch, only once the pair is signed, so a failure leaves no orphan key behind.
+ */
+export async function mintClientKey(
+  core: Core,
+  caller: { keyId: string; permissions: readonly string[] },
+  contextId: string,
+  contextIdentity: string,
+  req: MintRequest,
+): Promise<{ clientId: string; pair: TokenPair }> {
+  if (!holdsLiteralAdmin(caller.permissions)) {
+    throw new AuthError('forbidden', 'Token does not have admin permissions');
+  }
+  return keyWriteLock(core, async () => {
+    const now = nowSeconds(core.clock);
+    let parent: KeyRecord | undefined;
+    try {
+      parent = await core.keys.get(caller.keyId);
+    } catch {
+      throw new AuthError('internal', 'Failed to get root key');
+    }
+    if (!parent || !isValidKey(parent, now)) throw new AuthError('not_found', 'Root key not found');
+
+    const wanted = clientKeyPermissions(parent, contextId, contextIdentity, req.permissions ?? []);
+    if (!wanted.ok) throw new AuthError('bad_request', wanted.message);
+    const { permissions } = wanted;
+    const nodeUrl = req.target_node_url ?? undefined;
+
+    const clientId = randomUUID();
+    const record = normaliseKey({
+      key_type: 'Client',
+      public_key: null,
+      auth_method: null,
+      root_key_id: caller.keyId,
+      name: `Context Client - ${contextId} (${contextIdentity})`,
+      permissions,
+      ...(nodeUrl === undefined ? {} : { node_url: nodeUrl }),
+      created_at: now,
+      revoked_at: null,
+      expires_at: null,
+    });
+    // The write of a client key checks its parent (permissions.md §9).
+    if (checkClientKeyParent(parent, permissions, now) !== undefined) {
+      throw new AuthError('internal', 'Failed to store client key');
+    }
+
+    const { jwt } = core.config;
+    let pair: TokenPair;
+    let sessionOps: BatchOp[];
+    try {
+      const session = core.sessions.openOps(clientId, now + jwt.refresh_token_expiry, now);
+      sessionOps = session.ops;
+      const claims = pairClaims({
+        sub: clientId,
+        sid: session.sid,
+        permissions,
+        nodeUrl,
+        issuer: jwt.issuer,
+        nowSeconds: now,
+        accessExpiry: jwt.access_token_expiry,
+        refreshExpiry: jwt.refresh_token_expiry,
+      });
+      pair = await signPair(claims, core.secrets);
+    } catch (e) {
+      core.log.error({ err: (e as Error).message }, 'client-key token generation failed');
+      throw new AuthError('internal', 'Failed to generate client tokens');
+    }
+    try {
+      await core.store.batch([
+        core.keys.putOp(clientId, record),
+        rootClientIndexOp(caller.keyId, clientId),
+        ...sessionOps,
+      ]);
+    } catch (e) {
+      core.log.error({ err: (e as Error).message }, 'storing a client key failed');
+      throw new AuthError('internal', 'Failed to store client key');
+    }
+    return { clientId, pair };
+  });
+}

@@ -1,0 +1,318 @@
+/**
+ * Attacks on the `/admin/*` surface, one describe per class: privilege escalation by a key that
+ * holds some admin permissions, tokens that outlive their revocation, lock-out of the operator,
+ * and races between admin writes. (Path confusion and header smuggling: admin-auth.test.ts.)
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { updateKeyPermissions } from '../../src/keys/admin-ops.js';
+import {
+  addClientKey,
+  addUser,
+  claimsFor,
+  decodeJwt,
+  expectErr,
+  expectPair,
+  forgeSigned,
+  T0,
+} from '../helpers/http.js';
+import {
+  adminWorld,
+  call,
+  clientCaller,
+  expectCaller,
+  expectData,
+  expectRejected,
+  type AdminWorld,
+} from './admin-fixtures.js';
+
+const worlds: AdminWorld[] = [];
+async function world(): Promise<AdminWorld> {
+  const w = await adminWorld();
+  worlds.push(w);
+  return w;
+}
+afterEach(async () => {
+  await Promise.all(worlds.splice(0).map((w) => w.t.close()));
+});
+
+const permissionsOf = async (w: AdminWorld, id: string) => (await w.t.svc.core.keys.get(id))?.permissions;
+
+describe('Security: privilege escalation', () => {
+  it('a client key holding keys:permissions:update cannot grant itself admin: the middleware requires admin (§11 line 9)', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['keys:permissions:update', 'keys:list']);
+    for (const body of [{ add: ['admin'] }, { add: ['keys:list'] }, {}]) {
+      const res = await call(w.t, 'PUT', `/admin/keys/${caller.id}/permissions`, { token: caller.access, body });
+      await expectRejected(res, 403, 'permission_denied');
+    }
+    const scoped = await clientCaller(w.t, w.adminId, [`keys:permissions:update[${w.adminId}]`, 'keys']);
+    await expectRejected(
+      await call(w.t, 'PUT', `/admin/keys/${scoped.id}/permissions`, { token: scoped.access, body: { add: ['admin'] } }),
+      403,
+      'permission_denied',
+    );
+    expect(await permissionsOf(w, caller.id)).toEqual(['keys:permissions:update', 'keys:list']);
+  });
+
+  it('behind the middleware, the grant check refuses what exceeds the caller: 403 Cannot grant permissions that exceed your own', async () => {
+    const w = await world();
+    const id = await addClientKey(w.t, w.adminId, ['context:list']);
+    await expect(
+      updateKeyPermissions(w.t.svc.core, ['keys:permissions:update'], id, { add: ['admin'] }),
+    ).rejects.toMatchObject({ code: 'forbidden', message: 'Cannot grant permissions that exceed your own' });
+    await expect(
+      updateKeyPermissions(w.t.svc.core, ['keys:permissions:update', 'keys:list'], id, { add: ['keys:list', 'keys:create'] }),
+    ).rejects.toMatchObject({ code: 'forbidden', message: 'Cannot grant permissions that exceed your own' });
+    // Removals are never grant-checked (the middleware's admin requirement is what guards them).
+    await expect(updateKeyPermissions(w.t.svc.core, [], id, { remove: ['x'], add: [] })).resolves.toEqual(['context:list']);
+    expect(await permissionsOf(w, id)).toEqual(['context:list']);
+  });
+
+  it('a client key cannot create or update root accounts, not even with keys:create or keys (§11 line 80)', async () => {
+    const w = await world();
+    const body = {
+      public_key: 'mallory',
+      auth_method: 'user_password',
+      provider_data: { username: 'admin', password: 'mallory takes over' },
+    };
+    for (const perms of [['keys:create'], ['keys'], ['keys:create', 'keys:list', 'keys:delete']]) {
+      const caller = await clientCaller(w.t, w.adminId, perms);
+      await expectRejected(await call(w.t, 'POST', '/admin/keys', { token: caller.access, body }), 403, 'permission_denied');
+    }
+    // The admin's password still works: nothing was overwritten.
+    expect((await w.t.login()).res.status).toBe(200);
+  });
+
+  it('a client key without keys:delete cannot revoke other keys by any route', async () => {
+    const w = await world();
+    const victim = await addClientKey(w.t, w.adminId, ['context:list']);
+    const caller = await clientCaller(w.t, w.adminId, ['context:execute', 'keys:list', 'keys:clients:list']);
+    await expectRejected(
+      await call(w.t, 'POST', '/admin/revoke', { token: caller.access, body: { client_id: w.adminId } }),
+      403,
+      'permission_denied',
+    );
+    await expectRejected(await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: caller.access }), 403, 'permission_denied');
+    await expectRejected(
+      await call(w.t, 'DELETE', `/admin/keys/${w.adminId}/clients/${victim}`, { token: caller.access }),
+      403,
+      'permission_denied',
+    );
+    expect((await w.t.svc.core.keys.getRoot(w.adminId))?.revoked_at).toBeNull();
+    expect((await w.t.svc.core.keys.getClient(victim))?.revoked_at).toBeNull();
+  });
+
+  it('keys:delete does not open client-key revocation, keys:clients:delete does not open root revocation (§11 line 83)', async () => {
+    const w = await world();
+    const victim = await addClientKey(w.t, w.adminId, ['context:list']);
+    const deleter = await clientCaller(w.t, w.adminId, ['keys:delete']);
+    await expectRejected(
+      await call(w.t, 'DELETE', `/admin/keys/${w.adminId}/clients/${victim}`, { token: deleter.access }),
+      403,
+      'permission_denied',
+    );
+    const clientDeleter = await clientCaller(w.t, w.adminId, ['keys:clients:delete']);
+    await expectRejected(await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: clientDeleter.access }), 403, 'permission_denied');
+    await expectRejected(
+      await call(w.t, 'POST', '/admin/revoke', { token: clientDeleter.access, body: { client_id: w.adminId } }),
+      403,
+      'permission_denied',
+    );
+  });
+
+  it('a client key cannot remove permissions from a key it may not manage', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['keys:list', 'keys:permissions:get', 'keys:delete']);
+    const res = await call(w.t, 'PUT', `/admin/keys/${w.adminId}/permissions`, {
+      token: caller.access,
+      body: { remove: ['admin'], add: ['context:list'] },
+    });
+    await expectRejected(res, 403, 'permission_denied');
+    expect(await permissionsOf(w, w.adminId)).toEqual(['admin']);
+  });
+
+  it('a global keys:permissions:get does not read a specific key (§11 line 84); keys does', async () => {
+    const w = await world();
+    const global = await clientCaller(w.t, w.adminId, ['keys:permissions:get', 'keys:list']);
+    await expectRejected(
+      await call(w.t, 'GET', `/admin/keys/${w.adminId}/permissions`, { token: global.access }),
+      403,
+      'permission_denied',
+    );
+    const other = await clientCaller(w.t, w.adminId, [`keys:permissions:get[${global.id}]`]);
+    await expectRejected(
+      await call(w.t, 'GET', `/admin/keys/${w.adminId}/permissions`, { token: other.access }),
+      403,
+      'permission_denied',
+    );
+    const umbrella = await clientCaller(w.t, w.adminId, ['keys']);
+    await expectData(await call(w.t, 'GET', `/admin/keys/${w.adminId}/permissions`, { token: umbrella.access }), {
+      permissions: ['admin'],
+    });
+  });
+
+  it('a token claiming more than its key holds gets only the intersection (a validly signed, inflated claim)', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['context:list']);
+    const sid = decodeJwt(caller.access).payload.sid as string;
+    const inflated = await forgeSigned(w.t, claimsFor(w.t, { sub: caller.id, sid, permissions: ['admin', 'context:list'] }));
+    const res = await call(w.t, 'GET', '/admin/identity', { token: inflated });
+    expectCaller(res, caller.id, ['context:list']);
+    await expectRejected(await call(w.t, 'GET', '/admin/keys', { token: inflated }), 403, 'permission_denied');
+    const mint = await call(w.t, 'POST', '/admin/client-key', { token: inflated, body: { permissions: ['admin'] } });
+    await expectErr(mint, 403, 'Token does not have admin permissions');
+  });
+
+  it('admin-like strings that parse to Admin pass the table but never mint client keys (literal admin only)', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['admin:x']);
+    expect((await call(w.t, 'GET', '/admin/keys', { token: caller.access })).status).toBe(200);
+    await expectErr(
+      await call(w.t, 'POST', '/admin/client-key', { token: caller.access, body: {} }),
+      403,
+      'Token does not have admin permissions',
+    );
+  });
+
+  it('client-key minting cannot hand on what the parent cannot: an unparseable permission, even for an admin root', async () => {
+    const w = await world();
+    for (const p of ['context:subscribe', 'Admin', 'keys:update-permissions[x]']) {
+      await expectErr(
+        await call(w.t, 'POST', '/admin/client-key', { token: w.admin.access, body: { permissions: [p] } }),
+        400,
+        `Root key does not have permission: ${p}`,
+      );
+    }
+    expect(await w.t.svc.core.store.scan('client_key:')).toEqual([]);
+  });
+
+  it('a client key minted by a client key cannot outlive the grant: editing it re-checks its (client) parent', async () => {
+    const w = await world();
+    const parent = await clientCaller(w.t, w.adminId, ['admin']);
+    const { access } = await expectPair(
+      await call(w.t, 'POST', '/admin/client-key', { token: parent.access, body: { permissions: ['context:list'] } }),
+    );
+    const child = decodeJwt(access).payload.sub as string;
+    // The parent loses admin: a later grant to the child is refused by the parent check.
+    await expectData(
+      await call(w.t, 'PUT', `/admin/keys/${parent.id}/permissions`, { token: w.admin.access, body: { add: ['context:list'], remove: ['admin'] } }),
+      { permissions: ['context:list'] },
+    );
+    await expectErr(
+      await call(w.t, 'PUT', `/admin/keys/${child}/permissions`, { token: w.admin.access, body: { add: ['context:execute'] } }),
+      400,
+      'Root key does not have permission: context:execute',
+    );
+  });
+});
+
+describe('Security: revoked credentials die everywhere at once', () => {
+  const ROUTES: Array<[string, (w: AdminWorld, id: string) => Promise<Response>]> = [
+    ['POST /admin/revoke', (w, id) => call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: id } })],
+    [
+      'DELETE /admin/keys/:key_id/clients/:client_id',
+      (w, id) => call(w.t, 'DELETE', `/admin/keys/${w.adminId}/clients/${id}`, { token: w.admin.access }),
+    ],
+  ];
+
+  it.each(ROUTES)('%s: validate, /admin/* and refresh all answer 403 token_revoked', async (_name, revoke) => {
+    const w = await world();
+    const { access, refresh } = await expectPair(
+      await call(w.t, 'POST', '/admin/client-key', { token: w.admin.access, body: { permissions: ['admin'] } }),
+    );
+    const id = decodeJwt(access).payload.sub as string;
+    expect((await revoke(w, id)).status).toBe(200);
+
+    const v = await call(w.t, 'GET', '/auth/validate', { token: access });
+    expect({ status: v.status, xae: v.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+    for (const [method, path] of [
+      ['GET', '/admin/keys'],
+      ['GET', '/admin/identity'],
+      ['POST', '/admin/client-key'],
+    ] as const) {
+      await expectRejected(await call(w.t, method, path, { token: access, ...(method === 'POST' ? { body: {} } : {}) }), 403, 'token_revoked');
+    }
+    w.t.clock.advanceSeconds(1800 + 61);
+    const r = await w.t.post('/auth/refresh', { access_token: access, refresh_token: refresh }, { host: 'localhost:3001' });
+    expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+  });
+
+  it('DELETE /admin/keys/:key_id: the root key\'s login tokens die on validate, /admin/* and refresh', async () => {
+    const w = await world();
+    await addUser(w.t, 'bob', 'bob password 1');
+    const bob = await w.t.login({ username: 'bob', password: 'bob password 1' });
+    const bobId = decodeJwt(bob.access).payload.sub as string;
+    expect((await call(w.t, 'DELETE', `/admin/keys/${bobId}`, { token: w.admin.access })).status).toBe(200);
+    const v = await call(w.t, 'GET', '/auth/validate', { token: bob.access });
+    expect({ status: v.status, xae: v.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+    await expectRejected(await call(w.t, 'GET', '/admin/keys', { token: bob.access }), 403, 'token_revoked');
+    w.t.clock.advanceSeconds(1800 + 61);
+    const r = await w.t.post('/auth/refresh', { access_token: bob.access, refresh_token: bob.refresh }, { host: 'localhost:3001' });
+    expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+  });
+
+  it('a revoked key cannot be revived by a permission edit', async () => {
+    const w = await world();
+    const id = await addClientKey(w.t, w.adminId, ['context:list']);
+    await expectData(await call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: id } }), {
+      success: true,
+      message: 'Tokens revoked successfully',
+    });
+    await expectErr(
+      await call(w.t, 'PUT', `/admin/keys/${id}/permissions`, { token: w.admin.access, body: { add: ['context:execute'] } }),
+      404,
+      'Key not found',
+    );
+    expect((await w.t.svc.core.keys.getClient(id))?.revoked_at).toBe(T0);
+  });
+});
+
+describe('Security: operator lock-out', () => {
+  it('DELETE /admin/keys/:key_id never revokes the last active root key, not even the caller\'s own', async () => {
+    const w = await world();
+    const res = await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: w.admin.access });
+    await expectData(res, { status: false, message: 'Cannot delete the last active root key' });
+    expect((await w.t.login()).res.status).toBe(200);
+  });
+
+  it('two concurrent deletes of the last two root keys revoke exactly one', async () => {
+    const w = await world();
+    const bob = await addUser(w.t, 'bob', 'bob password 1');
+    // The caller is neither target, so both requests surely reach the handler.
+    const operator = await clientCaller(w.t, w.adminId, ['keys:delete']);
+    const [a, b] = await Promise.all([
+      call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: operator.access }),
+      call(w.t, 'DELETE', `/admin/keys/${bob}`, { token: operator.access }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const bodies = [await a.text(), await b.text()];
+    expect(bodies.filter((t) => t.includes('Cannot delete the last active root key'))).toHaveLength(1);
+    const valid = (await w.t.svc.core.keys.listRoot()).filter(([, k]) => k.revoked_at === null);
+    expect(valid).toHaveLength(1);
+  });
+});
+
+describe('Security: racing admin writes', () => {
+  it('a permission edit racing a revocation never un-revokes the key', async () => {
+    const w = await world();
+    for (let i = 0; i < 10; i++) {
+      const id = await addClientKey(w.t, w.adminId, ['context:list']);
+      await Promise.all([
+        call(w.t, 'PUT', `/admin/keys/${id}/permissions`, { token: w.admin.access, body: { add: [`context:list[c${i}]`] } }),
+        call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: id } }),
+        call(w.t, 'PUT', `/admin/keys/${id}/permissions`, { token: w.admin.access, body: { add: ['context:execute'] } }),
+      ]);
+      expect((await w.t.svc.core.keys.getClient(id))?.revoked_at).toBe(T0);
+    }
+  });
+
+  it('concurrent revocations of one key: one 200, the others 404, counted once', async () => {
+    const w = await world();
+    const id = await addClientKey(w.t, w.adminId, ['context:list']);
+    const results = await Promise.all(
+      [1, 2, 3].map(() => call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: id } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 404, 404]);
+    expect(w.t.svc.core.metrics.admin.snapshot().token_revocations).toBe(1);
+  });
+});
