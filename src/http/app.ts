@@ -4,6 +4,7 @@ import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
 import { panicResponse } from './errors.js';
 import { fail, send } from './respond.js';
+import { rawPath } from './request.js';
 import { corsPolicy } from './middleware/cors.js';
 import { edge } from './middleware/edge.js';
 import { securityHeaders } from './middleware/security-headers.js';
@@ -16,7 +17,7 @@ import { registerAuthRoutes } from './routes/auth.js';
  */
 export function createApp(svc: AuthService): Hono {
   const { config } = svc;
-  const app = new Hono();
+  const app = new Hono({ getPath: rawPath });
   const h = config.security.headers;
   const prometheus = svc.core.metrics.prometheus;
 

@@ -54,6 +54,36 @@ function requestPath(url: string): string {
 }
 
 /**
+ * Whether the route table lets `held` call `method` on this request. The table reads the raw
+ * path (permissions.md §8.1, §12), while Hono routes on a percent-decoded one (`c.req.path`):
+ * `/%61dmin-api/contexts` is "no requirement" to the table but reaches the node's
+ * `/admin-api/contexts` handler. So both spellings must pass, and neither may be a path that a
+ * decoder or router could fold into another (encoded slash, dot segment, `//`, backslash).
+ */
+function allowsRequest(held: readonly string[], method: string, raw: string, routed: string): boolean {
+  if (rawPathProblem(raw) !== undefined || !allowsRoute(held, method, raw)) return false;
+  if (routed === raw) return true;
+  return rawPathProblem(routed) === undefined && allowsRoute(held, method, routed);
+}
+
+/**
+ * The table matches raw paths, but the host's router may percent-decode before routing (Hono's
+ * default does): the request must be allowed under both spellings, so an encoded segment can
+ * never route to a handler the table did not authorise. Paths §12 refuses are denied outright.
+ */
+function routeAllowed(held: readonly string[], method: string, raw: string): boolean {
+  if (rawPathProblem(raw) !== undefined || !allowsRoute(held, method, raw)) return false;
+  if (!raw.includes('%')) return true;
+  let decoded: string;
+  try {
+    decoded = decodeURI(raw);
+  } catch {
+    return false;
+  }
+  return decoded === raw || (rawPathProblem(decoded) === undefined && allowsRoute(held, method, decoded));
+}
+
+/**
  * The embedded guard a node puts in front of its own routes (`/admin-api/*`, `/jsonrpc`, `/ws`,
  * `/sse`): the Rust node's answers, then the route table on the full path.
  */
@@ -75,16 +105,17 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
         caller = await checkBearerToken(core, token, host);
       }
     } catch (e) {
-      if (!isAuthError(e)) throw e;
-      if (e.code === 'token_expired') return bare(401, 'token_expired');
-      if (e.code === 'token_revoked') return bare(403, 'token_revoked');
+      if (isAuthError(e)) {
+        if (e.code === 'token_expired') return bare(401, 'token_expired');
+        if (e.code === 'token_revoked') return bare(403, 'token_revoked');
+        return bare(401);
+      }
+      // Anything unexpected (a closed store, a bug) is a failed check, never the node's 500 page.
+      core.log.error({ err: (e as Error)?.message }, 'embedded guard: token check failed');
       return bare(401);
     }
-    if (checkRoutes) {
-      const path = requestPath(c.req.url);
-      if (rawPathProblem(path) !== undefined || !allowsRoute(caller.permissions, c.req.method, path)) {
-        return bare(403, 'permission_denied');
-      }
+    if (checkRoutes && !allowsRequest(caller.permissions, c.req.method, requestPath(c.req.url), c.req.path)) {
+      return bare(403, 'permission_denied');
     }
     c.set('auth', {
       keyId: caller.keyId,
@@ -95,4 +126,3 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
     await next();
   };
 }
-

@@ -12,3 +12,22 @@ interface NodeBindings {
 export function peerAddress(c: Context): string | undefined {
   return (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
 }
+
+/**
+ * The request path exactly as sent: no percent-decoding, no query or fragment. The router matches
+ * on it, so routing and the permission table (which matches raw paths, permissions.md §8.1) see
+ * the same string: `/admin/keys/client%73` is the `:key_id` route, never `/admin/keys/clients`,
+ * and `/auth/%74oken` is no route at all (wire §1.2: no normalisation). Hono still decodes the
+ * values of path parameters for the handlers.
+ */
+export function rawPath(request: Request): string {
+  const url = request.url;
+  const start = url.indexOf('/', url.indexOf(':') + 3);
+  if (start === -1) return '/';
+  let end = start;
+  for (; end < url.length; end++) {
+    const ch = url.charCodeAt(end);
+    if (ch === 63 /* ? */ || ch === 35 /* # */) break;
+  }
+  return url.slice(start, end);
+}

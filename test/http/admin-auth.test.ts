@@ -426,12 +426,23 @@ describe('caller headers (wire §2.3)', () => {
 });
 
 describe('Security: path confusion (permissions.md §12: the table sees the raw path)', () => {
-  it('a percent-encoded static segment does not reach the route it decodes to', async () => {
+  it('a percent-encoded static segment does not reach the route it decodes to (routing is on the raw path)', async () => {
     const caller = await clientCaller(w.t, w.adminId, ['context:list']);
-    for (const path of ['/admin/%6Beys', '/admin/keys/client%73', '/admin/keys/%63lients', '/%61dmin/keys', '/admin/identit%79']) {
+    for (const path of ['/admin/%6Beys', '/%61dmin/keys', '/admin/identit%79', '/auth/%74oken']) {
       const res = await call(w.t, 'GET', path, { token: caller.access });
       expect(res.headers.get('x-auth-user'), path).toBeNull();
       await expectEmpty(res, 404);
+    }
+    // `client%73` is a key id as far as router and table agree: the listing is never reached.
+    for (const path of ['/admin/keys/client%73', '/admin/keys/%63lients']) {
+      const res = await call(w.t, 'GET', path, { token: w.admin.access });
+      expect(res.status, path).toBe(405);
+      expect(res.headers.get('allow'), path).toBe('DELETE');
+      const del = await call(w.t, 'DELETE', path, { token: w.admin.access });
+      const body = JSON.parse(await del.text()) as { data: unknown; error: unknown };
+      // Whatever DELETE /admin/keys/:key_id answers here, it is never a client listing.
+      expect(Array.isArray(body.data), path).toBe(false);
+      expect([200, 404], path).toContain(del.status);
     }
   });
 

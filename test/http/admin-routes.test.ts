@@ -992,10 +992,11 @@ describe('over a real socket (@hono/node-server writes the answer)', () => {
         body: '',
       });
 
+      // Routed on the raw path: an encoded static segment is the :key_id route, never the listing.
       const encoded = await send('GET', '/admin/keys/client%73', auth);
-      expect({ status: encoded.status, user: encoded.headers['x-auth-user'], body: encoded.body }).toEqual({
-        status: 404,
-        user: undefined,
+      expect({ status: encoded.status, allow: encoded.headers.allow, body: encoded.body }).toEqual({
+        status: 405,
+        allow: 'DELETE',
         body: '',
       });
     } finally {
