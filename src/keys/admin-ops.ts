@@ -26,17 +26,32 @@ async function revokeNow(core: Core, id: string, key: KeyRecord, now: number): P
   core.metrics.sessionsRevoked('key_revoked', counted.sessions);
 }
 
+/**
+ * The valid key behind an id, root or client, with the route's own messages: a storage error
+ * → 500 `storageError(e)`, an absent, revoked or expired key → 404 `notFound` (wire §5).
+ */
+async function validKey(
+  core: Core,
+  id: string,
+  now: number,
+  notFound: string,
+  storageError: (e: unknown) => string,
+): Promise<KeyRecord> {
+  let key: KeyRecord | undefined;
+  try {
+    key = await core.keys.get(id);
+  } catch (e) {
+    throw new AuthError('internal', storageError(e));
+  }
+  if (!key || !isValidKey(key, now)) throw new AuthError('not_found', notFound);
+  return key;
+}
+
 /** `POST /admin/revoke` steps 3–4: any valid key, root or client, by its (sanitised) id. */
 export async function revokeAnyKey(core: Core, id: string): Promise<void> {
   await keyWriteLock(core, async () => {
     const now = nowSeconds(core.clock);
-    let key: KeyRecord | undefined;
-    try {
-      key = await core.keys.get(id);
-    } catch (e) {
-      throw new AuthError('internal', `Failed to revoke tokens: Storage error: ${messageOf(e)}`);
-    }
-    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Key not found');
+    const key = await validKey(core, id, now, 'Key not found', (e) => `Failed to revoke tokens: Storage error: ${messageOf(e)}`);
     try {
       await revokeNow(core, id, key, now);
     } catch (e) {
@@ -90,13 +105,7 @@ export async function revokeRootKey(core: Core, keyId: string): Promise<DeleteRo
     }
     if (active <= 1) return { status: false as const, message: 'Cannot delete the last active root key' };
 
-    let key: KeyRecord | undefined;
-    try {
-      key = await core.keys.get(keyId);
-    } catch {
-      throw new AuthError('internal', 'Failed to get root key');
-    }
-    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Root key not found');
+    const key = await validKey(core, keyId, now, 'Root key not found', () => 'Failed to get root key');
     if (key.key_type !== 'Root') throw new AuthError('bad_request', 'Not a root key');
     try {
       await revokeNow(core, keyId, key, now);
@@ -119,13 +128,7 @@ export async function revokeClientKey(
 ): Promise<{ message: string; revoked_at: number }> {
   return keyWriteLock(core, async () => {
     const now = nowSeconds(core.clock);
-    let key: KeyRecord | undefined;
-    try {
-      key = await core.keys.get(clientId);
-    } catch {
-      throw new AuthError('internal', 'Failed to get client key');
-    }
-    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Client key not found');
+    const key = await validKey(core, clientId, now, 'Client key not found', () => 'Failed to get client key');
     // A root key has no root_key_id, so it never matches.
     if (key.root_key_id === null || key.root_key_id !== rootId) {
       throw new AuthError('bad_request', 'Client key does not belong to specified root key');
@@ -142,13 +145,7 @@ export async function revokeClientKey(
 
 /** `GET /admin/keys/:key_id/permissions` (wire §5.9): a valid key's current list. */
 export async function keyPermissions(core: Core, keyId: string): Promise<string[]> {
-  let key: KeyRecord | undefined;
-  try {
-    key = await core.keys.get(keyId);
-  } catch {
-    throw new AuthError('internal', 'Failed to get key permissions');
-  }
-  if (!key || !isValidKey(key, nowSeconds(core.clock))) throw new AuthError('not_found', 'Key not found');
+  const key = await validKey(core, keyId, nowSeconds(core.clock), 'Key not found', () => 'Failed to get key permissions');
   return [...key.permissions];
 }
 
@@ -174,13 +171,7 @@ export async function updateKeyPermissions(
   }
   return keyWriteLock(core, async () => {
     const now = nowSeconds(core.clock);
-    let key: KeyRecord | undefined;
-    try {
-      key = await core.keys.get(keyId);
-    } catch {
-      throw new AuthError('internal', 'Failed to get key');
-    }
-    if (!key || !isValidKey(key, now)) throw new AuthError('not_found', 'Key not found');
+    const key = await validKey(core, keyId, now, 'Key not found', () => 'Failed to get key');
 
     const removing = new Set(remove);
     const final = key.permissions.filter((p) => !removing.has(p));
