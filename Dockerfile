@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript and install production dependencies (native argon2/LevelDB).
+# Build stage: compile TypeScript, build the login page (dist/frontend), install production
+# dependencies (native argon2/LevelDB).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -9,6 +10,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY frontend ./frontend
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: no compilers, a non-root user, data on a volume.

@@ -9,6 +9,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Absolute path of this run's compiled `cli.js` (see below). */
     meroAuthCli: string;
+    /** Absolute path of this run's login page bundle (`<build>/dist/frontend`). */
+    meroAuthFrontend: string;
   }
 }
 
@@ -17,9 +19,15 @@ const buildsDir = join(root, 'node_modules', '.cache', 'mero-auth-e2e');
 const STALE_MS = 6 * 3_600_000;
 
 /**
- * Builds the service once per run, exactly as `npm run build` does (`tsc -p tsconfig.build.json`),
- * so the end-to-end tests start the real compiled CLI. A failed build stops the whole run with the
- * compiler's output.
+ * Builds the service once per run, exactly as `npm run build` does (`tsc -p tsconfig.build.json`,
+ * then the login page with `node frontend/build.mjs`), so the end-to-end and browser tests start
+ * the real compiled CLI with its bundle. A failed build stops the whole run with its output.
+ *
+ * The login bundle lands in `<build>/dist/frontend`, where the compiled CLI looks for it
+ * (static-bundle.ts: `../../dist/frontend` from `dist/http/`). The in-process tests
+ * (`app.request()` on `src/`) get the same bundle through `MERO_AUTH_FRONTEND_DIR`, set here
+ * before the test workers start, so every test file sees the bundle of this run, whatever state
+ * the shared `dist/` is in. (The CLI children of test/e2e get only PATH from the environment.)
  *
  * The output goes to a private `<build>/dist` (with a copy of package.json beside it, which the
  * CLI reads for its version) instead of the shared `dist/`: several people run the tests in this
@@ -34,19 +42,24 @@ export default function setup(project: TestProject): () => void {
   const teardown = () => rmSync(build, { recursive: true, force: true });
 
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  const result = spawnSync(
-    process.execPath,
-    [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')],
-    { cwd: root, encoding: 'utf8', timeout: 120_000 },
-  );
-  if (result.error || result.status !== 0) {
-    teardown();
-    const output = [result.stdout, result.stderr].filter(Boolean).join('\n').trim();
-    const why = result.error ? result.error.message : `exit code ${result.status ?? result.signal}`;
-    throw new Error(`global setup: 'tsc -p tsconfig.build.json' failed (${why})\n${output}`);
+  const frontend = join(build, 'dist', 'frontend');
+  const steps: Array<[string, string[]]> = [
+    ['tsc -p tsconfig.build.json', [tsc, '-p', 'tsconfig.build.json', '--outDir', join(build, 'dist')]],
+    ['node frontend/build.mjs', [join(root, 'frontend', 'build.mjs'), '--out-dir', frontend]],
+  ];
+  for (const [what, args] of steps) {
+    const result = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    if (result.error || result.status !== 0) {
+      teardown();
+      const output = [result.stdout, result.stderr].filter(Boolean).join('\n').trim();
+      const why = result.error ? result.error.message : `exit code ${result.status ?? result.signal}`;
+      throw new Error(`global setup: '${what}' failed (${why})\n${output}`);
+    }
   }
   copyFileSync(join(root, 'package.json'), join(build, 'package.json'));
   project.provide('meroAuthCli', join(build, 'dist', 'cli.js'));
+  project.provide('meroAuthFrontend', frontend);
+  process.env.MERO_AUTH_FRONTEND_DIR = frontend;
   return teardown;
 }
 

@@ -110,7 +110,7 @@ describe('Compatibility: re-provisioning an account keeps its key id (row 15, wi
     expect((await validate(s, client.access)).status).toBe(200);
 
     const newPassword = 'a brand new password';
-    // What startup provisioning and `mero-auth set-admin` run (POST /admin/keys is not built yet).
+    // What startup provisioning, `mero-auth set-admin` and POST /admin/keys all run (wire §5.4, §7.1).
     expect(await provision(s.svc.core, ADMIN.username, newPassword, { wait: true })).toEqual({
       keyId,
       outcome: 'password_changed',

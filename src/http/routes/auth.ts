@@ -17,6 +17,7 @@ import { readJsonBody } from '../body.js';
 import { ok, send } from '../respond.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
+import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
 import { methodNotAllowed, peerAddress } from '../request.js';
 import { checkForwardedRoute } from '../../permissions/forward-auth.js';
@@ -49,8 +50,13 @@ const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
   error: null,
 });
 
+export interface AuthRouteOptions {
+  /** The login page bundle; default: read once from defaultBundleDir() (static-bundle.ts). */
+  frontend?: StaticBundle;
+}
+
 /** The public `/auth/*` routes (wire §3), with explicit 405s per path (wire §1.2). */
-export function registerAuthRoutes(app: Hono, svc: AuthService): void {
+export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteOptions = {}): void {
   const { core } = svc;
   const { config } = core;
   const nodeHost = config.jwt.node_host;
@@ -146,17 +152,32 @@ export function registerAuthRoutes(app: Hono, svc: AuthService): void {
   app.get('/auth/callback', (c) => send(c, callbackPage(c.req.query('callback-url')), 200, HTML));
   app.all('/auth/callback', methodNotAllowed('GET,HEAD'));
 
-  app.get('/auth/login', (c) =>
-    send(c, config.providers.user_password ? UI_NOT_BUILT_PAGE : NO_PROVIDER_PAGE, 200, HTML),
-  );
+  // The login UI (wire §3.1): the page is made once, with the callback allowlist inserted.
+  const frontend = opts.frontend ?? bundleFrom();
+  const loginPage = config.providers.user_password
+    ? (frontend.loginPage(config.frontend.allowed_callback_origins) ?? UI_NOT_BUILT_PAGE)
+    : NO_PROVIDER_PAGE;
+  app.get('/auth/login', (c) => send(c, loginPage, 200, HTML));
   app.all('/auth/login', methodNotAllowed('GET,HEAD'));
-  // No bundle yet: every asset is missing (wire §3.1: 404, never index.html).
-  const missing = (c: Context) =>
-    send(c, 'File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+  // Found only by exact name in the in-memory manifest; anything else is a 404, never index.html.
+  const serveFile = (c: Context, file: BundleFile | undefined, cacheControl: string) =>
+    file === undefined
+      ? send(c, 'File not found', 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+      : new Response(file.body, {
+          status: 200,
+          headers: {
+            'content-type': file.contentType,
+            'content-length': String(file.body.byteLength),
+            'cache-control': cacheControl,
+          },
+        });
   // `/auth/assets/*` would also match `/auth/assets` itself, which is no route (wire §1.2).
-  app.get('/auth/assets/:path{.+}', missing);
+  app.get('/auth/assets/:path{.+}', (c) => {
+    const name = rawAssetName(c.req.url);
+    return serveFile(c, name === undefined ? undefined : frontend.asset(name), 'public, max-age=31536000, immutable');
+  });
   app.all('/auth/assets/:path{.+}', methodNotAllowed('GET,HEAD'));
-  app.get('/auth/favicon.ico', missing);
+  app.get('/auth/favicon.ico', (c) => serveFile(c, frontend.faviconFile(), 'public, max-age=86400'));
   app.all('/auth/favicon.ico', methodNotAllowed('GET,HEAD'));
 
   if (config.development.enable_mock_auth) registerMockToken(app, svc);

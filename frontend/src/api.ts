@@ -1,0 +1,223 @@
+/**
+ * The page's calls to its own node (same origin), and its admin session. The session lives in
+ * `sessionStorage` only (one tab, gone when the tab closes), is refreshed once after a
+ * 401 `token_expired`, and is ended with `POST /auth/logout` — never `/admin/revoke`, which
+ * would revoke the operator's whole account key (wire §3.10).
+ */
+
+export interface Session {
+  access_token: string;
+  refresh_token: string;
+  username: string;
+}
+
+const SESSION_KEY = 'mero-auth.session';
+
+export function loadSession(): Session | null {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    if (raw === null) return null;
+    const s = JSON.parse(raw) as Partial<Session>;
+    if (typeof s.access_token !== 'string' || typeof s.refresh_token !== 'string') return null;
+    return { access_token: s.access_token, refresh_token: s.refresh_token, username: s.username ?? '' };
+  } catch {
+    return null;
+  }
+}
+
+function saveSession(s: Session): void {
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(s));
+}
+
+export function clearSession(): void {
+  sessionStorage.removeItem(SESSION_KEY);
+}
+
+/** A request that failed with a message for the user. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Seconds from `Retry-After` (429, 503). */
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The page's own session is gone (expired beyond refresh, revoked, reused): sign in again. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('Your session has ended. Sign in again.');
+  }
+}
+
+type Json = Record<string, unknown> | null;
+
+async function readJson(res: Response): Promise<Json> {
+  try {
+    const v: unknown = await res.json();
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The server's message: `error.message ?? error ?? message` (wire §9), else the status. */
+function messageOf(json: Json, res: Response): string {
+  const err = json?.error;
+  if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message;
+  }
+  if (typeof err === 'string' && err !== '') return err;
+  if (typeof json?.message === 'string' && json.message !== '') return json.message;
+  return `The node answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
+}
+
+function retryAfter(res: Response): number | undefined {
+  const v = Number(res.headers.get('retry-after'));
+  return Number.isFinite(v) && v > 0 ? Math.ceil(v) : undefined;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  return new ApiError(messageOf(await readJson(res), res), res.status, retryAfter(res));
+}
+
+/** A fetch that turns "cannot reach the node" into an ApiError. */
+async function call(path: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, { ...init, credentials: 'omit', cache: 'no-store' });
+  } catch {
+    throw new ApiError('Cannot reach the node. Check your connection and try again.', 0);
+  }
+}
+
+const postJson = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  call(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+function tokensOf(json: Json): { access_token: string; refresh_token: string } | undefined {
+  const data = (json?.data ?? json) as { access_token?: unknown; refresh_token?: unknown } | null;
+  if (data && typeof data.access_token === 'string' && typeof data.refresh_token === 'string') {
+    return { access_token: data.access_token, refresh_token: data.refresh_token };
+  }
+  return undefined;
+}
+
+export interface ProviderInfo {
+  enabled: boolean;
+  configured: boolean;
+}
+
+/** `GET /auth/providers`: is `user_password` on, and does an account exist? */
+export async function getProviders(): Promise<ProviderInfo> {
+  const res = await call('/auth/providers', { method: 'GET' });
+  if (!res.ok) throw await failure(res);
+  const json = await readJson(res);
+  const list = (json?.data as { providers?: unknown } | undefined)?.providers;
+  const providers = Array.isArray(list) ? (list as Array<{ name?: unknown; configured?: unknown }>) : [];
+  const mine = providers.find((p) => p.name === 'user_password');
+  return { enabled: mine !== undefined, configured: mine?.configured !== false };
+}
+
+/** `POST /auth/token` with exactly the body of wire §9; the tokens are bound to this page's host. */
+export async function signIn(username: string, password: string): Promise<Session> {
+  const res = await postJson('/auth/token', {
+    auth_method: 'user_password',
+    public_key: username,
+    client_name: window.location.href,
+    timestamp: Date.now(),
+    permissions: [],
+    provider_data: { username, password },
+  });
+  const json = await readJson(res);
+  const tokens = res.ok ? tokensOf(json) : undefined;
+  if (!tokens) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  const session = { ...tokens, username };
+  saveSession(session);
+  return session;
+}
+
+let refreshing: Promise<Session> | null = null;
+
+/** One refresh at a time; both rotated tokens are kept. Any failure ends the session. */
+function refresh(s: Session): Promise<Session> {
+  refreshing ??= (async () => {
+    const res = await postJson('/auth/refresh', { access_token: s.access_token, refresh_token: s.refresh_token });
+    const tokens = res.ok ? tokensOf(await readJson(res)) : undefined;
+    if (!tokens) {
+      clearSession();
+      throw new SessionEnded();
+    }
+    const next = { ...tokens, username: s.username };
+    saveSession(next);
+    return next;
+  })().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+/** Answers that mean the bearer itself is no good (the `/admin` middleware, validate). */
+const DEAD_TOKEN = new Set(['token_expired', 'token_revoked', 'token_reuse', 'invalid_token', 'invalid_node', 'invalid_request', 'missing_token']);
+
+/** A request with the page's bearer: refresh once on 401 `token_expired`, then retry once. */
+async function authed(path: string, init: RequestInit): Promise<Response> {
+  const s = loadSession();
+  if (!s) throw new SessionEnded();
+  const send = (token: string) =>
+    call(path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` } });
+  let res = await send(s.access_token);
+  if (res.status === 401 && res.headers.get('x-auth-error') === 'token_expired') {
+    res = await send((await refresh(s)).access_token);
+  }
+  const xae = res.headers.get('x-auth-error');
+  if ((res.status === 401 || res.status === 403 || res.status === 400) && xae !== null && DEAD_TOKEN.has(xae)) {
+    clearSession();
+    throw new SessionEnded();
+  }
+  return res;
+}
+
+/** Is the stored session still good (`HEAD /auth/validate`, refreshed if it just expired)? */
+export async function liveSession(): Promise<Session | null> {
+  if (!loadSession()) return null;
+  try {
+    const res = await authed('/auth/validate', { method: 'HEAD' });
+    if (res.ok) return loadSession();
+  } catch (e) {
+    if (!(e instanceof SessionEnded)) throw e;
+  }
+  clearSession();
+  return null;
+}
+
+export interface ClientKeyRequest {
+  context_id: string;
+  context_identity: string;
+  permissions: string[];
+}
+
+/** `POST /admin/client-key` with the page's root bearer (wire §5.7). */
+export async function mintClientKey(body: ClientKeyRequest): Promise<{ access_token: string; refresh_token: string }> {
+  const res = await authed('/admin/client-key', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await readJson(res);
+  const tokens = res.ok ? tokensOf(json) : undefined;
+  if (!tokens) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  return tokens;
+}
+
+/**
+ * Sign out: forget the session here, then end it on the node. False when the node could not
+ * confirm it (the tokens are forgotten anyway and expire on their own).
+ */
+export async function signOut(): Promise<boolean> {
+  const s = loadSession();
+  clearSession();
+  if (!s) return true;
+  const res = await postJson('/auth/logout', { refresh_token: s.refresh_token }).catch(() => undefined);
+  return res?.ok === true;
+}

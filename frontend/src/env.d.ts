@@ -1,0 +1,2 @@
+// `import './style.css'` is handled by vite.
+declare module '*.css';
