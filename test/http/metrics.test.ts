@@ -100,3 +100,20 @@ describe('without metrics.listen_addr', () => {
     }
   });
 });
+
+describe('Prometheus labels and outcomes (review findings)', () => {
+  it('an unknown path under /admin/ is route="unmatched", not the middleware pattern', async () => {
+    await t.request('/admin/nope');
+    const { samples } = await scrape();
+    expect(samples.get('mero_auth_http_requests_total{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(1);
+    expect([...samples.keys()].some((k) => k.includes('route="/admin/*"'))).toBe(false);
+  });
+
+  it('a login body that fails extraction counts as bad_request', async () => {
+    const before = (await scrape()).samples.get('mero_auth_logins_total{outcome="bad_request"}') ?? 0;
+    await t.post('/auth/token', '{not json');
+    await t.post('/auth/token', { auth_method: 'user_password' });
+    const after = (await scrape()).samples.get('mero_auth_logins_total{outcome="bad_request"}') ?? 0;
+    expect(after - before).toBe(2);
+  });
+});

@@ -18,7 +18,8 @@ function routeLabel(c: Context): string {
   const routes = matchedRoutes(c);
   for (let i = routes.length - 1; i >= 0; i--) {
     const path = routes[i]?.path;
-    if (path !== undefined && path !== '*' && path !== '/*') return path;
+    // Middleware patterns (`*`, `/admin/*`) are not routes: an unknown path under them is unmatched.
+    if (path !== undefined && !path.endsWith('*')) return path;
   }
   return 'unmatched';
 }

@@ -62,7 +62,10 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   const nodeHost = config.jwt.node_host;
 
   app.post('/auth/token', async (c) => {
-    const body = await readJsonBody(c, loginBody);
+    const body = await readJsonBody(c, loginBody).catch((e: unknown) => {
+      core.metrics.login('bad_request');
+      throw e;
+    });
     const address = svc.addresses.resolve(peerAddress(c), c.req.header('x-forwarded-for'));
     const pair = await login(core, svc.limiters, body, address);
     return ok(c, tokenPair(pair));
