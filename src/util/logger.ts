@@ -17,7 +17,9 @@ export function createLogger(level: string = 'info', destination?: pino.Destinat
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination ?? pino.destination({ dest: 2, sync: false }),
+    // Synchronous: the service logs events, not requests, and a line written just before an exit
+    // (shutdown, a startup failure) must not be lost in a buffer.
+    destination ?? pino.destination({ dest: 2, sync: true }),
   );
 }
 
