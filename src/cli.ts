@@ -10,6 +10,7 @@ import { isConfigError } from './config/errors.js';
 import type { AuthConfig } from './config/schema.js';
 import { createApp } from './http/app.js';
 import { createMetricsApp } from './http/metrics-app.js';
+import type { Server } from 'node:http';
 import { closeServer, listen } from './server.js';
 import { AuthService } from './service.js';
 import { createLogger, shortId, type Logger } from './util/logger.js';
@@ -102,6 +103,23 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   const log = createLogger(verbosity === 0 ? 'info' : verbosity === 1 ? 'debug' : 'trace');
   for (const w of warnings) log.warn(w);
   const svc = await openOrExit(config, log);
+  // Signals are handled from here on, before anything listens: a SIGTERM during startup still
+  // closes the store cleanly and exits 0.
+  const servers: Server[] = [];
+  let stopping: Promise<void> | undefined;
+  const stop = (signal: string): void => {
+    stopping ??= (async () => {
+      log.info({ signal }, 'shutting down');
+      svc.shuttingDown = true;
+      await Promise.all(servers.map((s) => closeServer(s)));
+      await svc.close();
+      log.info('stopped');
+      process.exit(0);
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   try {
     await provisionFromEnv(svc.core, process.env);
   } catch (e) {
@@ -118,9 +136,10 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
     await svc.close();
     throw new Exit(1, `mero-auth: cannot listen on ${config.listen_addr}: ${(e as Error).message}`);
   }
-  let metricsListening: Awaited<ReturnType<typeof listen>> | undefined;
+  servers.push(listening.server);
   const prometheus = svc.core.metrics.prometheus;
   if (config.metrics.listen_addr !== undefined && prometheus !== undefined) {
+    let metricsListening;
     try {
       metricsListening = await listen(createMetricsApp(prometheus), config.metrics.listen_addr);
     } catch (e) {
@@ -128,29 +147,12 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
       await svc.close();
       throw new Exit(1, `mero-auth: cannot listen on ${config.metrics.listen_addr} (metrics): ${(e as Error).message}`);
     }
+    servers.push(metricsListening.server);
     const m = metricsListening.address;
     log.info({ address: m.address, port: m.port }, `metrics on ${hostPort(m.address, m.port)}/metrics`);
   }
   const { address, port } = listening.address;
   log.info({ address, port, storage: config.storage.type }, `listening on ${hostPort(address, port)}`);
-
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    svc.shuttingDown = true;
-    await Promise.all([
-      closeServer(listening.server),
-      metricsListening ? closeServer(metricsListening.server) : Promise.resolve(),
-    ]);
-    await svc.close();
-    log.info('stopped');
-    log.flush();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
 const hostPort = (address: string, port: number): string =>

@@ -55,32 +55,27 @@ function requestPath(url: string): string {
 
 /**
  * Whether the route table lets `held` call `method` on this request. The table reads the raw
- * path (permissions.md §8.1, §12), while Hono routes on a percent-decoded one (`c.req.path`):
- * `/%61dmin-api/contexts` is "no requirement" to the table but reaches the node's
- * `/admin-api/contexts` handler. So both spellings must pass, and neither may be a path that a
- * decoder or router could fold into another (encoded slash, dot segment, `//`, backslash).
+ * path (permissions.md §8.1, §12), but the host's router may not: Hono's default router
+ * percent-decodes (`/%61dmin-api/contexts` is "no requirement" to the table and the
+ * `/admin-api/contexts` handler to the router), and `strict: false` drops a trailing slash
+ * (`/jsonrpc/` requires nothing, `/jsonrpc` requires `context:execute`). So the request must be
+ * allowed under every spelling that could be routed: the raw path, the path the host's router
+ * matched (`c.req.path`) and the percent-decoded raw path; none of them may be a path §12 refuses
+ * (encoded slash or backslash, `//`, dot segment), and a path that does not decode is refused.
  */
 function allowsRequest(held: readonly string[], method: string, raw: string, routed: string): boolean {
-  if (rawPathProblem(raw) !== undefined || !allowsRoute(held, method, raw)) return false;
-  if (routed === raw) return true;
-  return rawPathProblem(routed) === undefined && allowsRoute(held, method, routed);
-}
-
-/**
- * The table matches raw paths, but the host's router may percent-decode before routing (Hono's
- * default does): the request must be allowed under both spellings, so an encoded segment can
- * never route to a handler the table did not authorise. Paths §12 refuses are denied outright.
- */
-function routeAllowed(held: readonly string[], method: string, raw: string): boolean {
-  if (rawPathProblem(raw) !== undefined || !allowsRoute(held, method, raw)) return false;
-  if (!raw.includes('%')) return true;
-  let decoded: string;
-  try {
-    decoded = decodeURI(raw);
-  } catch {
-    return false;
+  const spellings = new Set([raw, routed]);
+  if (raw.includes('%')) {
+    try {
+      spellings.add(decodeURI(raw));
+    } catch {
+      return false;
+    }
   }
-  return decoded === raw || (rawPathProblem(decoded) === undefined && allowsRoute(held, method, decoded));
+  for (const path of spellings) {
+    if (rawPathProblem(path) !== undefined || !allowsRoute(held, method, path)) return false;
+  }
+  return true;
 }
 
 /**
