@@ -505,7 +505,7 @@ describe('§11.7 effective permissions, middleware conventions, node helper', ()
     expect(allowsRoute(['context:list'], 'GET', '/admin/keys')).toBe(false);
   });
 
-  it.todo('line 72: X-Auth-Permissions / X-Auth-User headers (HTTP layer, src/http)');
+  // line 72 (X-Auth-User / X-Auth-Permissions on /admin responses) is an HTTP rule: test/http/admin-auth.test.ts.
 
   it('line 73: /admin/keys/public is an ordinary key id', () => {
     expect(req('DELETE', '/admin/keys/public')).toEqual(['keys:delete']);
@@ -565,5 +565,5 @@ describe('§11.8 full-path and forward-auth rules', () => {
     expect(checkForwardedRoute(['context:list'], method, uri)).toBe(expected);
   });
 
-  it.todo('line 93: forward_auth.enforce_permissions = false skips the check (the /auth/validate handler)');
+  // line 93 (forward_auth.enforce_permissions = false) is a handler rule: test/http/forward-auth.test.ts.
 });
