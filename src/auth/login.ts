@@ -63,6 +63,9 @@ export async function login(
     limiters.identity.recordFailure(identity, nowMs);
     if (address !== undefined) limiters.address.recordFailure(address, nowMs);
   };
+  const releaseAddress = (): void => {
+    if (address !== undefined) limiters.address.release(address, nowMs);
+  };
 
   const byIdentity = limiters.identity.check(identity, nowMs);
   const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, nowMs);
@@ -75,35 +78,41 @@ export async function login(
     metrics.login('rate_limited');
     throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
   }
+  // Count this attempt as a failure now, while its password is being hashed: parallel guesses
+  // then see each other and the budget holds (wire §8.1). A success or a 503 withdraws it.
+  recordFailure();
 
   // Step 5 on is an attempt (wire §5.12); its duration is what /admin/metrics averages.
   const started = performance.now();
   const attempt = (result: 'success' | LoginFailureType) => ({ result, durationMs: performance.now() - started });
-  let keyId: string;
-  let permissions: string[];
+  let account: Account;
   try {
-    ({ keyId, permissions } = await checkCredentials(core, authMethod, req));
+    account = await checkCredentials(core, authMethod, req);
   } catch (e) {
+    if (e instanceof LoginFailure) {
+      metrics.login('invalid_credentials', attempt(e.type));
+      throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
+    }
+    limiters.identity.release(identity, nowMs);
+    releaseAddress();
     if (e instanceof AuthError) {
       metrics.login('busy');
       throw e; // 503: not a login failure, buckets untouched.
     }
-    if (!(e instanceof LoginFailure)) throw e;
-    recordFailure();
-    metrics.login('invalid_credentials', attempt(e.type));
-    throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
+    throw e;
   }
 
   limiters.identity.reset(identity);
+  releaseAddress();
   try {
     const now = nowSeconds(core.clock);
     const { config } = core;
     const refreshExp = now + config.jwt.refresh_token_expiry;
-    const { sid, ops } = core.sessions.openOps(keyId, refreshExp, now);
+    const { sid, ops } = core.sessions.openOps(account.keyId, refreshExp, now);
     const claims = pairClaims({
-      sub: keyId,
+      sub: account.keyId,
       sid,
-      permissions,
+      permissions: account.permissions,
       nodeUrl: req.client_name,
       issuer: config.jwt.issuer,
       nowSeconds: now,
@@ -111,22 +120,43 @@ export async function login(
       refreshExpiry: config.jwt.refresh_token_expiry,
     });
     const pair = await signPair(claims, core.secrets);
-    await core.store.batch(ops);
-    core.log.info({ key: shortId(keyId) }, 'login succeeded');
+    // A password change that committed while this password was being checked has revoked every
+    // session it could see; this one must not appear after it (wire §7.1 step 4).
+    const current = await core.sessionLock.run(async () => {
+      const user = await core.users.get(account.username);
+      if (user?.password_hash !== account.passwordHash || user.key_id !== account.keyId) return false;
+      await core.store.batch(ops);
+      return true;
+    });
+    if (!current) {
+      metrics.login('invalid_credentials', attempt('invalid_credentials'));
+      throw new AuthError('unauthorized', 'Authentication failed: Authentication failed: Invalid username or password');
+    }
+    core.log.info({ key: shortId(account.keyId) }, 'login succeeded');
     metrics.login('success', attempt('success'));
     return pair;
   } catch (e) {
+    if (e instanceof AuthError) throw e;
     core.log.error({ err: (e as Error).message }, 'token generation failed');
     metrics.login('error', attempt('internal'));
     throw new AuthError('internal', 'Failed to generate tokens');
   }
 }
 
+/** What a successful credential check established. */
+interface Account {
+  username: string;
+  keyId: string;
+  permissions: string[];
+  /** The hash the password was verified against (or the upgrade written right after). */
+  passwordHash: string;
+}
+
 async function checkCredentials(
   core: Core,
   authMethod: string,
   req: LoginRequest,
-): Promise<{ keyId: string; permissions: string[] }> {
+): Promise<Account> {
   if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
     throw new LoginFailure('unsupported_method', `Invalid request: Unsupported authentication method: ${authMethod}`);
   }
@@ -161,28 +191,31 @@ async function checkCredentials(
   const now = nowSeconds(core.clock);
   if (!key || !isValidKey(key, now)) throw invalid;
 
-  if (core.hasher.needsRehash(user.password_hash)) {
-    await rehash(core, username, password);
-  }
+  const passwordHash = core.hasher.needsRehash(user.password_hash)
+    ? await rehash(core, username, password, user.password_hash)
+    : user.password_hash;
   if (key.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
     throw new LoginFailure('node_mismatch', 'Authentication failed: Key is not valid for this node');
   }
-  return { keyId: user.key_id, permissions: key.permissions };
+  return { username, keyId: user.key_id, permissions: key.permissions, passwordHash };
 }
 
-async function rehash(core: Core, username: string, password: string): Promise<void> {
+/** Upgrades a hash made with other argon2 parameters; returns the hash the record now holds. */
+async function rehash(core: Core, username: string, password: string, verified: string): Promise<string> {
   try {
     const hash = await core.hashPool.runWaiting(() => core.hasher.hash(password));
-    await core.accountLock.run(async () => {
+    return await core.accountLock.run(async () => {
       const current = await core.users.get(username);
       // Only upgrade the hash we verified; a concurrent password change wins.
-      if (!current || !(await core.hasher.verify(current.password_hash, password))) return;
+      if (current?.password_hash !== verified) return verified;
       await core.store.batch([
         core.users.putOp(username, { ...current, password_hash: hash, updated_at: nowSeconds(core.clock) }),
       ]);
+      return hash;
     });
   } catch (e) {
     core.log.warn({ err: (e as Error).message }, 'password re-hash failed; login continues');
+    return verified;
   }
 }
 

@@ -270,3 +270,25 @@ describe('identityBucketKey (wire §3.2 step 2)', () => {
     expect(identityBucketKey('m', s)).toBe(`1|m|259|${'a'.repeat(255)}😀`);
   });
 });
+
+describe('RateLimiter.release (withdrawing an in-flight reservation)', () => {
+  it('removes exactly one failure recorded at that time and unlocks the bucket', () => {
+    const rl = new RateLimiter({ maxFailures: 2, windowMs: 60_000 });
+    rl.recordFailure('k', 1000);
+    rl.recordFailure('k', 2000);
+    expect(rl.check('k', 2500).locked).toBe(true);
+    rl.release('k', 2000);
+    expect(rl.check('k', 2500)).toEqual({ locked: false });
+    rl.release('k', 1000);
+    expect(rl.size).toBe(0);
+  });
+
+  it('ignores an unknown key or time', () => {
+    const rl = new RateLimiter({ maxFailures: 2, windowMs: 60_000 });
+    rl.release('nobody', 1);
+    rl.recordFailure('k', 1000);
+    rl.release('k', 999);
+    rl.recordFailure('k', 1001);
+    expect(rl.check('k', 1002).locked).toBe(true);
+  });
+});

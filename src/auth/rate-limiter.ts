@@ -102,6 +102,20 @@ export class RateLimiter {
     this.buckets.delete(key);
   }
 
+  /**
+   * Withdraws one failure recorded at `nowMs`: a reservation made for an attempt in flight that
+   * turned out not to be a failure (a success, or a 503 that never reached the credentials).
+   */
+  release(key: string, nowMs: number): void {
+    const bucket = this.buckets.get(key);
+    if (bucket === undefined) return;
+    const i = bucket.ts.lastIndexOf(nowMs);
+    if (i === -1) return;
+    bucket.ts.splice(i, 1);
+    if (bucket.ts.length === 0) this.buckets.delete(key);
+    else this.track(key, bucket);
+  }
+
   /** Drops `t < now − W`: a failure exactly W ms old still counts. */
   private prune(bucket: Bucket, nowMs: number): void {
     const line = nowMs - this.windowMs;
