@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Core } from '../core.js';
+import { chainProblem } from './ancestry.js';
 import { AuthError } from '../errors.js';
 import { checkClientKeyParent, clientKeyPermissions, holdsLiteralAdmin } from '../permissions/index.js';
 import { decodeJson, type BatchOp, type Store } from '../storage/store.js';
@@ -60,7 +61,7 @@ export interface MintRequest {
  */
 export async function mintClientKey(
   core: Core,
-  caller: { keyId: string; permissions: readonly string[] },
+  caller: { keyId: string; sid: string; permissions: readonly string[] },
   contextId: string,
   contextIdentity: string,
   req: MintRequest,
@@ -77,6 +78,12 @@ export async function mintClientKey(
       throw new AuthError('internal', 'Failed to get root key');
     }
     if (!parent || !isValidKey(parent, now)) throw new AuthError('not_found', 'Root key not found');
+    // The bearer check ran before this lock: a password change or logout may have ended the
+    // caller's session meanwhile, and a key minted from a dead session must not survive it.
+    const session = await core.sessions.get(caller.sid);
+    if (!session || session.revoked_at !== null) throw new AuthError('unauthorized', 'Invalid token');
+    // A client key minting keys passes on only what its own chain still grants.
+    if ((await chainProblem(core, parent, now)) !== undefined) throw new AuthError('not_found', 'Root key not found');
 
     const wanted = clientKeyPermissions(parent, contextId, contextIdentity, req.permissions ?? []);
     if (!wanted.ok) throw new AuthError('bad_request', wanted.message);

@@ -22,7 +22,10 @@ export async function revokeKeyOps(
   return ops;
 }
 
-/** Ops that revoke every client key a root key minted, with their sessions. */
+/**
+ * Ops that revoke every client key minted under a key — directly, or by a client key it minted,
+ * and so on — with their sessions. Authority flows down that chain, so it ends with it.
+ */
 export async function revokeClientsOps(
   keys: KeyManager,
   sessions: SessionManager,
@@ -31,9 +34,16 @@ export async function revokeClientsOps(
   now: number,
 ): Promise<BatchOp[]> {
   const ops: BatchOp[] = [];
-  for (const clientId of await keys.clientIdsOf(rootId)) {
-    const client = await keys.getClient(clientId);
-    if (client) ops.push(...(await revokeKeyOps(keys, sessions, clientId, client, reason, now)));
+  const seen = new Set<string>([rootId]);
+  const queue = [rootId];
+  for (let parentId = queue.shift(); parentId !== undefined; parentId = queue.shift()) {
+    for (const clientId of await keys.clientIdsOf(parentId)) {
+      if (seen.has(clientId)) continue;
+      seen.add(clientId);
+      queue.push(clientId);
+      const client = await keys.getClient(clientId);
+      if (client) ops.push(...(await revokeKeyOps(keys, sessions, clientId, client, reason, now)));
+    }
   }
   return ops;
 }

@@ -1,7 +1,7 @@
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { isExpired, isRevoked } from '../keys/key.js';
-import { checkClientKeyParent } from '../permissions/client-key.js';
+import { chainProblem } from '../keys/ancestry.js';
 import { countRevocations, revokeKeyOps } from '../keys/revoke.js';
 import { encodeJson, getJson, putOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
@@ -75,12 +75,9 @@ export async function refreshTokens(
   if (!session) return fail('unauthorized', 'Invalid refresh token: Session not found', 'invalid');
   if (session.revoked_at !== null) return fail('token_revoked', 'Session has been revoked', 'revoked');
 
-  if (key.key_type === 'Client') {
-    // The parent must exist, be valid and still grant everything the client key holds (§9).
-    const parent = key.root_key_id ? await core.keys.get(key.root_key_id).catch(storageFail) : undefined;
-    if (checkClientKeyParent(parent, key.permissions, now) !== undefined) {
-      return fail('token_revoked', 'Client key is no longer authorised by its root key', 'revoked');
-    }
+  // Every key above a client key must exist, be valid and still grant what it handed down (§9).
+  if (key.key_type === 'Client' && (await chainProblem(core, key, now).catch(storageFail)) !== undefined) {
+    return fail('token_revoked', 'Client key is no longer authorised by its root key', 'revoked');
   }
 
   const successor = pairClaims({

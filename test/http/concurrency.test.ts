@@ -63,3 +63,82 @@ describe('Security: logins racing a password change (§7.1 step 4)', () => {
     }
   });
 });
+
+describe('Security: authority flows down the minting chain (permissions §9, wire §7.1)', () => {
+  const H = { host: 'localhost' };
+  async function mint(t: Awaited<ReturnType<typeof makeTestService>>, bearer: string, permissions: string[]) {
+    const res = await t.post('/admin/client-key', { permissions }, { ...H, authorization: `Bearer ${bearer}` });
+    const json = (await res.json()) as { data: { access_token: string; refresh_token: string } | null; error: string | null };
+    return { status: res.status, json };
+  }
+  const validate = (t: Awaited<ReturnType<typeof makeTestService>>, access: string) =>
+    t.request('/auth/validate', { headers: { ...H, authorization: `Bearer ${access}` } });
+
+  it('a password change revokes client keys minted by client keys, not only the direct ones', async () => {
+    const t = await makeTestService();
+    try {
+      const root = await t.login();
+      const a = await mint(t, root.access, ['admin']);
+      expect(a.status).toBe(200);
+      const b = await mint(t, a.json.data?.access_token ?? '', ['admin']);
+      expect(b.status).toBe(200);
+      await provision(t.svc.core, ADMIN.username, 'the new password 42', { wait: true });
+      for (const pair of [a.json.data, b.json.data]) {
+        const res = await validate(t, pair?.access_token ?? '');
+        expect(res.status).toBe(403);
+        expect(res.headers.get('x-auth-error')).toBe('token_revoked');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('once a key above it is revoked, a grandchild cannot refresh and its parent cannot mint', async () => {
+    const t = await makeTestService();
+    try {
+      const root = await t.login();
+      const a = await mint(t, root.access, ['admin']);
+      const c = await mint(t, a.json.data?.access_token ?? '', ['context:list']);
+      expect(c.status).toBe(200);
+      const rootId = (await t.svc.core.users.get(ADMIN.username))?.key_id ?? '';
+      // Revoke the root key: A's and C's access tokens still pass until they expire (as Rust)…
+      const revoke = await t.post('/admin/revoke', { client_id: rootId }, { ...H, authorization: `Bearer ${root.access}` });
+      expect(revoke.status).toBe(200);
+      // …but A can no longer hand out authority,
+      const late = await mint(t, a.json.data?.access_token ?? '', ['context:list']);
+      expect(late.status).toBe(404);
+      expect(late.json.error).toBe('Root key not found');
+      // and C's family cannot be refreshed.
+      t.clock.advanceSeconds(t.svc.config.jwt.access_token_expiry + t.svc.config.jwt.leeway_seconds + 1);
+      const refresh = await t.post(
+        '/auth/refresh',
+        { access_token: c.json.data?.access_token, refresh_token: c.json.data?.refresh_token },
+        H,
+      );
+      expect(refresh.status).toBe(403);
+      expect(refresh.headers.get('x-auth-error')).toBe('token_revoked');
+      expect(((await refresh.json()) as { error: string }).error).toBe('Client key is no longer authorised by its root key');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a mint racing a password change never leaves a live key behind', async () => {
+    const t = await makeTestService();
+    try {
+      const root = await t.login();
+      const change = provision(t.svc.core, ADMIN.username, 'the new password 42', { wait: true });
+      const minted = await mint(t, root.access, ['admin']);
+      await change;
+      if (minted.status === 200) {
+        const res = await validate(t, minted.json.data?.access_token ?? '');
+        expect(res.status).toBe(403);
+      } else {
+        expect(minted.status).toBe(401);
+        expect(minted.json.error).toBe('Invalid token');
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -109,7 +109,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     }
     const { pair } = await mintClientKey(
       core,
-      { keyId: caller.keyId, permissions: caller.permissions },
+      { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions },
       sanitizeIdentifier(body.context_id ?? ''),
       sanitizeIdentifier(body.context_identity ?? ''),
       body,
