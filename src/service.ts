@@ -2,6 +2,7 @@ import type { AuthConfig } from './config/schema.js';
 import type { Core } from './core.js';
 import { ClientAddressResolver } from './auth/address.js';
 import { HashPool } from './auth/hash-pool.js';
+import { syncDummyCost } from './auth/dummy-cost.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import type { LoginLimiters } from './auth/login.js';
 import { KeyManager } from './keys/key-manager.js';
@@ -97,6 +98,7 @@ export class AuthService {
         identity: new RateLimiter({ maxFailures: config.rate_limit.max_failures, windowMs }),
         address: new RateLimiter({ maxFailures: config.rate_limit.per_address_max_failures, windowMs }),
       };
+      await syncDummyCost(core);
       return new AuthService(core, limiters, new ClientAddressResolver(config.server.trusted_proxies));
     } catch (e) {
       await store.close().catch(() => {});

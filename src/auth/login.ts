@@ -8,6 +8,7 @@ import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
+import { syncDummyCost } from './dummy-cost.js';
 import { describeJson } from '../util/describe-json.js';
 import type { LoginFailureType } from '../metrics/index.js';
 
@@ -211,6 +212,7 @@ async function rehash(core: Core, username: string, password: string, verified: 
       await core.store.batch([
         core.users.putOp(username, { ...current, password_hash: hash, updated_at: nowSeconds(core.clock) }),
       ]);
+      await syncDummyCost(core);
       return hash;
     });
   } catch (e) {

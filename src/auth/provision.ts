@@ -4,6 +4,7 @@ import { KeyManager } from '../keys/key-manager.js';
 import { countRevocations, revokeClientsOps, revokeKeyOps } from '../keys/revoke.js';
 import type { BatchOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
+import { syncDummyCost } from './dummy-cost.js';
 import { logSafe, shortId } from '../util/logger.js';
 
 export class ProvisionError extends Error {
@@ -35,6 +36,17 @@ export async function provision(
   username: string,
   password: string,
   options: ProvisionOptions = {},
+): Promise<ProvisionResult> {
+  const result = await provisionAccount(core, username, password, options);
+  if (result.outcome !== 'unchanged' && result.outcome !== 'updated') await syncDummyCost(core);
+  return result;
+}
+
+async function provisionAccount(
+  core: Core,
+  username: string,
+  password: string,
+  options: ProvisionOptions,
 ): Promise<ProvisionResult> {
   const { min_password_length: min, max_password_length: max } = core.config.user_password;
   if (username.length === 0) throw new ProvisionError('admin username must not be empty');

@@ -52,6 +52,8 @@ export class PasswordHasher {
   private readonly params: Readonly<Argon2Params>;
   /** The dummy hash, created on first need and shared by concurrent first callers. */
   private dummy: Promise<string> | undefined;
+  /** The parameters the dummy is made with: the costliest of the configured and stored ones. */
+  private dummyParams: Readonly<Argon2Params>;
 
   constructor(params: Argon2Params) {
     for (const [name, v] of Object.entries(params)) {
@@ -60,14 +62,46 @@ export class PasswordHasher {
       }
     }
     this.params = { ...params };
+    this.dummyParams = this.params;
+  }
+
+  /**
+   * Stored hashes keep the parameters they were made with until their next successful login.
+   * After an operator changes the settings, an unknown user must still cost as much as the
+   * costliest known one, or timing tells them apart (wire §3.2 step 10): the dummy follows the
+   * costliest of the configured and stored parameters (cost ≈ memory × iterations).
+   */
+  /** The parameters unknown-user logins are currently verified with. */
+  get dummyParameters(): Readonly<Argon2Params> {
+    return this.dummyParams;
+  }
+
+  matchDummyCost(storedHashes: Iterable<string>): void {
+    let best: Readonly<Argon2Params> = this.params;
+    for (const phc of storedHashes) {
+      const parsed = parsePhc(phc);
+      if (parsed === undefined || parsed.algorithm !== 'argon2id') continue;
+      if (parsed.m * parsed.t > best.memoryKib * best.iterations) {
+        best = { memoryKib: parsed.m, iterations: parsed.t, parallelism: parsed.p };
+      }
+    }
+    const d = this.dummyParams;
+    if (best.memoryKib !== d.memoryKib || best.iterations !== d.iterations || best.parallelism !== d.parallelism) {
+      this.dummyParams = best;
+      this.dummy = undefined;
+    }
   }
 
   /**
    * Builds the PHC string itself because the argon2 package writes the parameters as
    * `m=…,p=…,t=…`, while the stored format (and the Rust argon2 crate) uses `m=…,t=…,p=…`.
    */
-  async hash(password: string): Promise<string> {
-    const { memoryKib: m, iterations: t, parallelism: p } = this.params;
+  hash(password: string): Promise<string> {
+    return this.hashWith(password, this.params);
+  }
+
+  private async hashWith(password: string, params: Readonly<Argon2Params>): Promise<string> {
+    const { memoryKib: m, iterations: t, parallelism: p } = params;
     const salt = randomBytes(SALT_BYTES);
     const out = await argon2.hash(password, {
       type: argon2.argon2id,
@@ -120,7 +154,7 @@ export class PasswordHasher {
 
   private dummyHash(): Promise<string> {
     if (this.dummy === undefined) {
-      const pending = this.hash(randomBytes(32).toString('base64'));
+      const pending = this.hashWith(randomBytes(32).toString('base64'), this.dummyParams);
       this.dummy = pending;
       // Forget a failure so the next unknown-user login retries instead of failing forever.
       pending.catch(() => {
