@@ -2,6 +2,7 @@ import type { AuthConfig } from './config/schema.js';
 import type { Core } from './core.js';
 import { ClientAddressResolver } from './auth/address.js';
 import { HashPool } from './auth/hash-pool.js';
+import { AttemptGate } from './auth/attempt-gate.js';
 import { syncDummyCost } from './auth/dummy-cost.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import type { LoginLimiters } from './auth/login.js';
@@ -97,6 +98,7 @@ export class AuthService {
       const limiters: LoginLimiters = {
         identity: new RateLimiter({ maxFailures: config.rate_limit.max_failures, windowMs }),
         address: new RateLimiter({ maxFailures: config.rate_limit.per_address_max_failures, windowMs }),
+        attempts: new AttemptGate(),
       };
       await syncDummyCost(core);
       return new AuthService(core, limiters, new ClientAddressResolver(config.server.trusted_proxies));

@@ -6,6 +6,7 @@ import { pairClaims, signPair } from '../tokens/mint.js';
 import type { TokenPair } from '../tokens/claims.js';
 import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
+import type { AttemptGate } from './attempt-gate.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
 import { syncDummyCost } from './dummy-cost.js';
@@ -23,6 +24,8 @@ export interface LoginRequest {
 export interface LoginLimiters {
   identity: RateLimiter;
   address: RateLimiter;
+  /** Attempts in flight per bucket, so parallel guesses cannot outrun the budget. */
+  attempts: AttemptGate;
 }
 
 const SUPPORTED_METHODS = new Set(['user_password', 'username_password']);
@@ -48,7 +51,6 @@ export async function login(
   address: string | undefined,
 ): Promise<TokenPair> {
   const { metrics } = core;
-  const nowMs = core.clock.nowMs();
   const identity = identityBucketKey(req.auth_method, req.public_key);
 
   const authMethod = sanitizeIdentifier(req.auth_method);
@@ -61,28 +63,52 @@ export async function login(
   if (sanitizeString(req.client_name) === '') fail400('Client name cannot be empty after sanitization');
 
   const recordFailure = (): void => {
-    limiters.identity.recordFailure(identity, nowMs);
-    if (address !== undefined) limiters.address.recordFailure(address, nowMs);
-  };
-  const releaseAddress = (): void => {
-    if (address !== undefined) limiters.address.release(address, nowMs);
+    const at = core.clock.nowMs();
+    limiters.identity.recordFailure(identity, at);
+    if (address !== undefined) limiters.address.recordFailure(address, at);
   };
 
-  const byIdentity = limiters.identity.check(identity, nowMs);
-  const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, nowMs);
-  if (byIdentity.locked || byAddress.locked) {
-    recordFailure();
-    const retryAfter = Math.max(
-      byIdentity.locked ? byIdentity.retryAfter : 1,
-      byAddress.locked ? byAddress.retryAfter : 1,
-    );
-    metrics.login('rate_limited');
-    throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
+  // Wait while either bucket has as many attempts in flight as it has budget left (see
+  // AttemptGate), then decide on the buckets as they are.
+  const gateKeys = [`i:${identity}`, ...(address === undefined ? [] : [`a:${address}`])];
+  for (;;) {
+    const now = core.clock.nowMs();
+    const byIdentity = limiters.identity.check(identity, now);
+    const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, now);
+    if (byIdentity.locked || byAddress.locked) {
+      recordFailure();
+      const retryAfter = Math.max(
+        byIdentity.locked ? byIdentity.retryAfter : 1,
+        byAddress.locked ? byAddress.retryAfter : 1,
+      );
+      metrics.login('rate_limited');
+      throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
+    }
+    const full = gateKeys.find((key, i) => {
+      const room = i === 0 ? limiters.identity.remaining(identity, now) : limiters.address.remaining(address ?? '', now);
+      return limiters.attempts.inFlight(key) >= room;
+    });
+    if (full === undefined) break;
+    await limiters.attempts.whenOneLeaves(full);
   }
-  // Count this attempt as a failure now, while its password is being hashed: parallel guesses
-  // then see each other and the budget holds (wire §8.1). A success or a 503 withdraws it.
-  recordFailure();
 
+  for (const key of gateKeys) limiters.attempts.enter(key);
+  try {
+    return await attemptLogin(core, limiters, req, authMethod, identity, recordFailure);
+  } finally {
+    for (const key of gateKeys) limiters.attempts.leave(key);
+  }
+}
+
+async function attemptLogin(
+  core: Core,
+  limiters: LoginLimiters,
+  req: LoginRequest,
+  authMethod: string,
+  identity: string,
+  recordFailure: () => void,
+): Promise<TokenPair> {
+  const { metrics } = core;
   // Step 5 on is an attempt (wire §5.12); its duration is what /admin/metrics averages.
   const started = performance.now();
   const attempt = (result: 'success' | LoginFailureType) => ({ result, durationMs: performance.now() - started });
@@ -90,21 +116,17 @@ export async function login(
   try {
     account = await checkCredentials(core, authMethod, req);
   } catch (e) {
-    if (e instanceof LoginFailure) {
-      metrics.login('invalid_credentials', attempt(e.type));
-      throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
-    }
-    limiters.identity.release(identity, nowMs);
-    releaseAddress();
     if (e instanceof AuthError) {
       metrics.login('busy');
       throw e; // 503: not a login failure, buckets untouched.
     }
-    throw e;
+    if (!(e instanceof LoginFailure)) throw e;
+    recordFailure();
+    metrics.login('invalid_credentials', attempt(e.type));
+    throw new AuthError('unauthorized', `Authentication failed: ${e.message}`);
   }
 
   limiters.identity.reset(identity);
-  releaseAddress();
   try {
     const now = nowSeconds(core.clock);
     const { config } = core;

@@ -271,24 +271,14 @@ describe('identityBucketKey (wire §3.2 step 2)', () => {
   });
 });
 
-describe('RateLimiter.release (withdrawing an in-flight reservation)', () => {
-  it('removes exactly one failure recorded at that time and unlocks the bucket', () => {
-    const rl = new RateLimiter({ maxFailures: 2, windowMs: 60_000 });
+describe('RateLimiter.remaining', () => {
+  it('counts down with failures in the window and is unlimited when disabled', () => {
+    const rl = new RateLimiter({ maxFailures: 3, windowMs: 60_000 });
+    expect(rl.remaining('k', 0)).toBe(3);
+    rl.recordFailure('k', 0);
     rl.recordFailure('k', 1000);
-    rl.recordFailure('k', 2000);
-    expect(rl.check('k', 2500).locked).toBe(true);
-    rl.release('k', 2000);
-    expect(rl.check('k', 2500)).toEqual({ locked: false });
-    rl.release('k', 1000);
-    expect(rl.size).toBe(0);
-  });
-
-  it('ignores an unknown key or time', () => {
-    const rl = new RateLimiter({ maxFailures: 2, windowMs: 60_000 });
-    rl.release('nobody', 1);
-    rl.recordFailure('k', 1000);
-    rl.release('k', 999);
-    rl.recordFailure('k', 1001);
-    expect(rl.check('k', 1002).locked).toBe(true);
+    expect(rl.remaining('k', 1000)).toBe(1);
+    expect(rl.remaining('k', 60_001)).toBe(2); // the failure at 0 aged out
+    expect(new RateLimiter({ maxFailures: 0, windowMs: 1 }).remaining('k', 0)).toBe(Number.POSITIVE_INFINITY);
   });
 });

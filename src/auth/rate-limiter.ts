@@ -102,18 +102,13 @@ export class RateLimiter {
     this.buckets.delete(key);
   }
 
-  /**
-   * Withdraws one failure recorded at `nowMs`: a reservation made for an attempt in flight that
-   * turned out not to be a failure (a success, or a 503 that never reached the credentials).
-   */
-  release(key: string, nowMs: number): void {
+  /** Failures the bucket can still take before it locks; Infinity when the limiter is off. */
+  remaining(key: string, nowMs: number): number {
+    if (this.max === 0) return Number.POSITIVE_INFINITY;
     const bucket = this.buckets.get(key);
-    if (bucket === undefined) return;
-    const i = bucket.ts.lastIndexOf(nowMs);
-    if (i === -1) return;
-    bucket.ts.splice(i, 1);
-    if (bucket.ts.length === 0) this.buckets.delete(key);
-    else this.track(key, bucket);
+    if (bucket === undefined) return this.max;
+    this.prune(bucket, nowMs);
+    return Math.max(0, this.max - bucket.ts.length);
   }
 
   /** Drops `t < now − W`: a failure exactly W ms old still counts. */
