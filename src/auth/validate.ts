@@ -2,7 +2,7 @@ import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
 import type { TokenClaims } from '../tokens/claims.js';
-import { verifyWithCore } from '../tokens/core-verify.js';
+import { peekVerifiedAccess, verifyWithCore } from '../tokens/core-verify.js';
 import { checkNodeHost, type HostSource } from '../tokens/node-host.js';
 import { TokenError } from '../tokens/token-error.js';
 import { nowSeconds } from '../util/clock.js';
@@ -28,35 +28,43 @@ export async function authenticateAccess(
   host: HostSource,
   flavour: CheckFlavour,
 ): Promise<Authenticated> {
-  let claims: TokenClaims;
-  try {
-    claims = await verifyWithCore(core, token, 'access');
-  } catch (e) {
-    if (e instanceof TokenError && e.kind === 'expired') {
-      throw new AuthError('token_expired', `Invalid token: ${e.message}`);
+  // The hot path (a token, key and session seen before) runs without an await: each lookup peeks
+  // at the caches first and only falls back to the asynchronous path on a miss.
+  let claims = peekVerifiedAccess(core, token);
+  if (claims === undefined) {
+    try {
+      claims = await verifyWithCore(core, token, 'access');
+    } catch (e) {
+      if (e instanceof TokenError && e.kind === 'expired') {
+        throw new AuthError('token_expired', `Invalid token: ${e.message}`);
+      }
+      throw new AuthError('invalid_token', `Invalid token: ${(e as Error).message}`);
     }
-    throw new AuthError('invalid_token', `Invalid token: ${(e as Error).message}`);
   }
   const hostProblem = checkNodeHost(claims.node_url, host);
   if (hostProblem !== undefined) {
     throw new AuthError(flavour === 'validate' ? 'invalid_node' : 'invalid_token', hostProblem);
   }
-  let key: KeyRecord | undefined;
-  try {
-    key = await core.keys.get(claims.sub);
-  } catch {
-    throw new AuthError('invalid_token', 'Failed to verify key');
+  let key = core.keys.peek(claims.sub);
+  if (key === undefined) {
+    try {
+      key = await core.keys.get(claims.sub);
+    } catch {
+      throw new AuthError('invalid_token', 'Failed to verify key');
+    }
   }
   if (!key) throw new AuthError('invalid_token', 'Key not found');
   if (isRevoked(key)) throw new AuthError('token_revoked', 'Key has been revoked');
   if (isExpired(key, nowSeconds(core.clock))) {
     throw new AuthError('invalid_token', flavour === 'validate' ? 'Key not found' : 'Key expired');
   }
-  let session;
-  try {
-    session = await core.sessions.get(claims.sid);
-  } catch {
-    throw new AuthError('invalid_token', 'Failed to verify key');
+  let session = core.sessions.peek(claims.sid);
+  if (session === undefined) {
+    try {
+      session = await core.sessions.get(claims.sid);
+    } catch {
+      throw new AuthError('invalid_token', 'Failed to verify key');
+    }
   }
   if (!session) throw new AuthError('invalid_token', 'Session not found');
   if (session.revoked_at !== null) throw new AuthError('token_revoked', 'Session has been revoked');

@@ -26,6 +26,11 @@ export class KeyManager {
     return raw && normaliseKey(raw);
   }
 
+  /** The key if it is cached (no I/O), else undefined: then ask get(). Records are stored normalised. */
+  peek(id: string): KeyRecord | undefined {
+    return this.store.peekJson?.<KeyRecord>(rootKeyKey(id)) ?? this.store.peekJson?.<KeyRecord>(clientKeyKey(id));
+  }
+
   /** A token's `sub` may name either kind; root keys are looked up first. */
   async get(id: string): Promise<KeyRecord | undefined> {
     return (await this.getRoot(id)) ?? (await this.getClient(id));

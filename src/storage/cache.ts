@@ -59,6 +59,10 @@ export class CachingStore implements Store {
     return value;
   }
 
+  peekJson<T>(key: string): T | undefined {
+    return this.parsed.get(key) as T | undefined;
+  }
+
   async getJson<T>(key: string): Promise<T | undefined> {
     const hit = this.parsed.get(key);
     if (hit !== undefined) return hit as T;

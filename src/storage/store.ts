@@ -30,6 +30,11 @@ export interface Store {
    * is deeply frozen and must not be mutated.
    */
   getJson?<T>(key: string): Promise<T | undefined>;
+  /**
+   * Optional: the decoded value if it is at hand without I/O (a cache hit), else undefined —
+   * which says nothing about whether the key exists. Same sharing rules as getJson.
+   */
+  peekJson?<T>(key: string): T | undefined;
 }
 
 const encoder = new TextEncoder();

@@ -1,7 +1,17 @@
 import type { Core } from '../core.js';
 import { nowSeconds } from '../util/clock.js';
 import type { TokenClaims, TokenType } from './claims.js';
-import { verifyToken } from './verify.js';
+import { peekVerified, verifyToken, type VerifyOptions } from './verify.js';
+
+function options(core: Core, ignoreExpiry: boolean): VerifyOptions {
+  return {
+    issuer: core.config.jwt.issuer,
+    leewaySeconds: core.config.jwt.leeway_seconds,
+    nowSeconds: nowSeconds(core.clock),
+    ignoreExpiry,
+    cache: core.signatureCache,
+  };
+}
 
 /** verifyToken with the service's issuer, leeway and clock (wire §4.5 entry points 1–3). */
 export function verifyWithCore(
@@ -10,11 +20,10 @@ export function verifyWithCore(
   type: TokenType,
   ignoreExpiry = false,
 ): Promise<TokenClaims> {
-  return verifyToken(token, type, core.secrets, {
-    issuer: core.config.jwt.issuer,
-    leewaySeconds: core.config.jwt.leeway_seconds,
-    nowSeconds: nowSeconds(core.clock),
-    ignoreExpiry,
-    cache: core.signatureCache,
-  });
+  return verifyToken(token, type, core.secrets, options(core, ignoreExpiry));
+}
+
+/** The claims of an access token verified before and still valid now, without an await. */
+export function peekVerifiedAccess(core: Core, token: string): TokenClaims | undefined {
+  return peekVerified(token, 'access', core.secrets, options(core, false));
 }

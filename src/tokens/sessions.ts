@@ -30,6 +30,11 @@ export class SessionManager {
     };
   }
 
+  /** The session if it is cached (no I/O), else undefined: then ask get(). */
+  peek(sid: string): SessionRecord | undefined {
+    return this.store.peekJson?.<SessionRecord>(sessionKey(sid));
+  }
+
   get(sid: string): Promise<SessionRecord | undefined> {
     return getJson<SessionRecord>(this.store, sessionKey(sid));
   }

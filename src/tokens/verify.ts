@@ -108,6 +108,26 @@ function deepFreeze<T extends object>(o: T): T {
   return Object.freeze(o);
 }
 
+/**
+ * The claims of a token that already passed every step once, when that is still true now — its
+ * key still verifies and it is not expired — without any await; undefined means "run
+ * verifyToken", which also produces the exact error for a token that fails now.
+ */
+export function peekVerified(
+  token: string,
+  expected: TokenType,
+  keys: VerifyKeySource,
+  opts: VerifyOptions,
+): TokenClaims | undefined {
+  const entry = opts.cache?.get(token);
+  const known = entry?.checked;
+  if (entry === undefined || known === undefined) return undefined;
+  if (known.issuer !== opts.issuer || known.claims.token_type !== expected) return undefined;
+  if (!keys.verifyKeys().includes(entry.key)) return undefined;
+  if (!opts.ignoreExpiry && known.claims.exp < opts.nowSeconds - opts.leewaySeconds) return undefined;
+  return known.claims;
+}
+
 /** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
 async function checkSignature(
   token: string,
