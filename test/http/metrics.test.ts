@@ -1,27 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMetricsApp } from '../../src/http/metrics-app.js';
 import type { PrometheusMetrics } from '../../src/metrics/index.js';
+import { parseExposition } from '../helpers/prometheus.js';
 import { makeTestService, type TestService } from '../helpers/service.js';
-
-/** A strict reader of the text exposition format: every line must be a comment or a sample. */
-function parseExposition(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$/;
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    if (/^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
-    const m = SAMPLE.exec(line);
-    if (!m) throw new Error(`not exposition format: ${JSON.stringify(line)}`);
-    samples.set(`${m[1]}${m[2] ?? ''}`, Number(m[3]));
-  }
-  return samples;
-}
 
 let t: TestService;
 let prometheus: PrometheusMetrics;
 async function scrape(): Promise<{ res: Response; samples: Map<string, number> }> {
   const res = await createMetricsApp(prometheus).request('/metrics');
-  return { res, samples: parseExposition(await res.clone().text()) };
+  return { res, samples: parseExposition(await res.clone().text()).samples };
 }
 
 beforeAll(async () => {
