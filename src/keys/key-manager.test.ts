@@ -3,22 +3,13 @@ import { MemoryStore } from '../storage/memory.js';
 import { putOp } from '../storage/store.js';
 import type { KeyRecord } from './key.js';
 import { KeyManager } from './key-manager.js';
+import { KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
 
-const NOW = 1_700_000_000;
+const NOW = KEY_NOW;
 const ROOT_ID = 'b'.repeat(64);
 const CLIENT_ID = '3d1f0c8e-2a4b-4c6d-9e8f-0a1b2c3d4e5f';
 
-const rootKey: KeyRecord = {
-  key_type: 'Root',
-  public_key: 'admin',
-  auth_method: 'user_password',
-  root_key_id: null,
-  name: null,
-  permissions: ['admin'],
-  created_at: NOW,
-  revoked_at: null,
-  expires_at: null,
-};
+const rootKey: KeyRecord = rootKeyRecord();
 
 const clientKey: KeyRecord = {
   key_type: 'Client',

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
 import { isExpired, isRevoked, isValidKey, newRootKey, normaliseKey, type KeyRecord } from './key.js';
 
-const NOW = 1_700_000_000;
+const NOW = KEY_NOW;
 
-const root = (over: Partial<KeyRecord> = {}): KeyRecord => ({
-  key_type: 'Root',
-  public_key: 'admin',
-  auth_method: 'user_password',
-  root_key_id: null,
-  name: null,
-  permissions: ['admin'],
-  created_at: NOW,
-  revoked_at: null,
-  expires_at: null,
-  ...over,
-});
+const root = rootKeyRecord;
 
 describe('key validity (wire §6.2)', () => {
   it('a key without expires_at never expires', () => {

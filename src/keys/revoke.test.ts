@@ -4,22 +4,13 @@ import type { Store } from '../storage/store.js';
 import { SessionManager } from '../tokens/sessions.js';
 import type { KeyRecord } from './key.js';
 import { KeyManager } from './key-manager.js';
+import { KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
 import { revokeClientsOps, revokeKeyOps } from './revoke.js';
 
-const NOW = 1_700_000_000;
+const NOW = KEY_NOW;
 const ROOT_ID = 'c'.repeat(64);
 
-const rootKey: KeyRecord = {
-  key_type: 'Root',
-  public_key: 'admin',
-  auth_method: 'user_password',
-  root_key_id: null,
-  name: null,
-  permissions: ['admin'],
-  created_at: NOW,
-  revoked_at: null,
-  expires_at: null,
-};
+const rootKey: KeyRecord = rootKeyRecord();
 
 const client = (over: Partial<KeyRecord> = {}): KeyRecord => ({
   key_type: 'Client',
