@@ -8,7 +8,8 @@ import { provision, ProvisionError } from './auth/provision.js';
 import { loadConfig } from './config/load.js';
 import { isConfigError } from './config/errors.js';
 import type { AuthConfig } from './config/schema.js';
-import { createApp } from './http/app.js';
+import { createApp, edgeOptions } from './http/app.js';
+import { validateLane } from './http/validate-lane.js';
 import { createMetricsApp } from './http/metrics-app.js';
 import type { Server } from 'node:http';
 import { closeServer, listen } from './server.js';
@@ -131,7 +132,8 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   const app = createApp(svc);
   let listening;
   try {
-    listening = await listen(app, config.listen_addr);
+    // Forward-auth answers that memory can give skip the framework (src/http/validate-lane.ts).
+    listening = await listen(app, config.listen_addr, { lane: validateLane(svc, edgeOptions(svc)) });
   } catch (e) {
     await svc.close();
     throw new Exit(1, `mero-auth: cannot listen on ${config.listen_addr}: ${(e as Error).message}`);

@@ -1,19 +1,36 @@
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { parseListenAddr } from './config/validators.js';
+import type { NodeLane } from './http/validate-lane.js';
 
 export interface Listening {
   server: Server;
   address: AddressInfo;
 }
 
+export interface ListenOptions {
+  /** Tried first for every request; what it does not answer goes to the app. */
+  lane?: NodeLane;
+}
+
 /** Starts an HTTP listener for a Hono app; rejects on a bind error. */
-export function listen(app: Hono, addr: string): Promise<Listening> {
+export function listen(app: Hono, addr: string, opts: ListenOptions = {}): Promise<Listening> {
   const { host, port } = parseListenAddr(addr);
+  const { lane } = opts;
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, hostname: host, port }) as Server;
+    const server = serve({
+      fetch: app.fetch,
+      hostname: host,
+      port,
+      ...(lane && {
+        createServer: (options: ServerOptions, listener: RequestListener) =>
+          createServer(options, (req, res) => {
+            if (!lane(req, res)) listener(req, res);
+          }),
+      }),
+    } as Parameters<typeof serve>[0]) as Server;
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

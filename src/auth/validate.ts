@@ -1,6 +1,7 @@
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
+import { effectivePermissions } from '../permissions/effective.js';
 import type { TokenClaims } from '../tokens/claims.js';
 import { peekVerifiedAccess, verifyWithCore } from '../tokens/core-verify.js';
 import { checkNodeHost, type HostSource } from '../tokens/node-host.js';
@@ -69,8 +70,34 @@ export async function authenticateAccess(
   if (!session) throw new AuthError('invalid_token', 'Session not found');
   if (session.revoked_at !== null) throw new AuthError('token_revoked', 'Session has been revoked');
 
-  const held = new Set(key.permissions);
-  return { claims, key, effective: claims.permissions.filter((p) => held.has(p)) };
+  return { claims, key, effective: effectiveOf(claims, key) };
+}
+
+/**
+ * authenticateAccess answered from memory, without an await: the result when the token, its
+ * key and its session are all cached and every check passes; undefined otherwise (a cache miss
+ * or any refusal), and then authenticateAccess gives the answer with its exact error.
+ */
+export function peekAuthenticated(core: Core, token: string, host: HostSource): Authenticated | undefined {
+  const claims = peekVerifiedAccess(core, token);
+  if (claims === undefined || checkNodeHost(claims.node_url, host) !== undefined) return undefined;
+  const key = core.keys.peek(claims.sub);
+  if (key === undefined || isRevoked(key) || isExpired(key, nowSeconds(core.clock))) return undefined;
+  const session = core.sessions.peek(claims.sid);
+  if (session === undefined || session.revoked_at !== null) return undefined;
+  return { claims, key, effective: effectiveOf(claims, key) };
+}
+
+// Cached claims and key records are frozen and replaced (never mutated) when they change, so the
+// intersection can be remembered per pair of objects.
+const effectiveMemo = new WeakMap<TokenClaims, { key: KeyRecord; effective: string[] }>();
+
+function effectiveOf(claims: TokenClaims, key: KeyRecord): string[] {
+  const hit = effectiveMemo.get(claims);
+  if (hit !== undefined && hit.key === key) return hit.effective;
+  const effective = effectivePermissions(claims.permissions, key.permissions);
+  if (Object.isFrozen(claims) && Object.isFrozen(key)) effectiveMemo.set(claims, { key, effective: Object.freeze(effective) as string[] });
+  return effective;
 }
 
 const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;

@@ -6,7 +6,7 @@ import { panicResponse } from './errors.js';
 import { fail, send } from './respond.js';
 import { rawPath } from './request.js';
 import { corsPolicy } from './middleware/cors.js';
-import { edge } from './middleware/edge.js';
+import { edge, type EdgeOptions } from './middleware/edge.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -16,32 +16,8 @@ import { registerAuthRoutes } from './routes/auth.js';
  * (so 404, 405, 413 and preflights carry them), then the body limit, then routing.
  */
 export function createApp(svc: AuthService): Hono {
-  const { config } = svc;
   const app = new Hono({ getPath: rawPath });
-  const h = config.security.headers;
-  const prometheus = svc.core.metrics.prometheus;
-
-  app.use(
-    edge({
-      security: securityHeaders({
-        enabled: h.enabled,
-        hstsMaxAge: h.hsts_max_age,
-        hstsIncludeSubdomains: h.hsts_include_subdomains,
-        frameOptions: h.frame_options,
-        contentTypeOptions: h.content_type_options,
-        referrerPolicy: h.referrer_policy,
-        csp: h.csp.enabled ? buildCsp(h.csp) : undefined,
-      }),
-      cors: corsPolicy({
-        allowAllOrigins: config.cors.allow_all_origins,
-        allowedOrigins: config.cors.allowed_origins,
-        allowedMethods: config.cors.allowed_methods,
-        allowedHeaders: config.cors.allowed_headers,
-      }),
-      maxBodySize: config.security.max_body_size,
-      ...(prometheus ? { observe: prometheus.httpRequest.bind(prometheus) } : {}),
-    }),
-  );
+  app.use(edge(edgeOptions(svc)));
 
   registerAuthRoutes(app, svc);
   registerAdminRoutes(app, svc);
@@ -54,4 +30,30 @@ export function createApp(svc: AuthService): Hono {
     return panicResponse();
   });
   return app;
+}
+
+/** What wraps every response, from the configuration: shared by the app and the validate lane. */
+export function edgeOptions(svc: AuthService): EdgeOptions {
+  const { config } = svc;
+  const h = config.security.headers;
+  const prometheus = svc.core.metrics.prometheus;
+  return {
+    security: securityHeaders({
+      enabled: h.enabled,
+      hstsMaxAge: h.hsts_max_age,
+      hstsIncludeSubdomains: h.hsts_include_subdomains,
+      frameOptions: h.frame_options,
+      contentTypeOptions: h.content_type_options,
+      referrerPolicy: h.referrer_policy,
+      csp: h.csp.enabled ? buildCsp(h.csp) : undefined,
+    }),
+    cors: corsPolicy({
+      allowAllOrigins: config.cors.allow_all_origins,
+      allowedOrigins: config.cors.allowed_origins,
+      allowedMethods: config.cors.allowed_methods,
+      allowedHeaders: config.cors.allowed_headers,
+    }),
+    maxBodySize: config.security.max_body_size,
+    ...(prometheus ? { observe: prometheus.httpRequest.bind(prometheus) } : {}),
+  };
 }

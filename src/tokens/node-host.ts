@@ -34,13 +34,27 @@ export function urlHost(value: string): string | undefined {
   return host === '' ? undefined : host.toLowerCase();
 }
 
+// Parsing a URL costs more than the rest of a cached validation, and a node sees few distinct
+// `node_url` values: remember them (bounded; only verified tokens' claims get here).
+const HOST_MEMO_MAX = 1024;
+const hostMemo = new Map<string, string | null>();
+
+function tokenHostOf(nodeUrl: string): string | undefined {
+  const hit = hostMemo.get(nodeUrl);
+  if (hit !== undefined) return hit ?? undefined;
+  const host = urlHost(nodeUrl);
+  if (hostMemo.size >= HOST_MEMO_MAX) hostMemo.clear();
+  hostMemo.set(nodeUrl, host ?? null);
+  return host;
+}
+
 /** Returns undefined when the request may use the token, else the failure message. */
 export function checkNodeHost(nodeUrl: string | undefined, src: HostSource): string | undefined {
   if (nodeUrl === undefined) return undefined;
   const host = requestHost(src);
   if (host === undefined || host.trim() === '') return NO_HOST_MESSAGE;
   if (INTERNAL_HOST.test(host)) return undefined;
-  const tokenHost = urlHost(nodeUrl);
+  const tokenHost = tokenHostOf(nodeUrl);
   if (tokenHost === undefined) return undefined;
   const lower = host.toLowerCase();
   const colon = lower.indexOf(':');

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { bodyLimit } from 'hono/body-limit';
 import { AuthError } from '../../errors.js';
+import { headerMerger } from '../header-merge.js';
 import { fail, isComplete, setBaseHeaders } from '../respond.js';
 import type { CorsPolicy } from './cors.js';
 
@@ -36,16 +37,7 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
     onError: (c) =>
       fail(c, new AuthError('payload_too_large', 'length limit exceeded'), { headers: { connection: 'close' } }),
   });
-  // Security variants (page, API) × CORS variants (one per allowed origin, plus two): a handful
-  // of frozen objects, merged once on first use and shared by every later response.
-  const merged = new Map<object, Map<object, Readonly<Record<string, string>>>>();
-  const combine = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) => {
-    let row = merged.get(a);
-    if (row === undefined) merged.set(a, (row = new Map()));
-    let both = row.get(b);
-    if (both === undefined) row.set(b, (both = Object.freeze({ ...a, ...b })));
-    return both;
-  };
+  const combine = headerMerger();
 
   const { observe } = opts;
   if (observe === undefined) return handle;

@@ -15,6 +15,7 @@ import { TokenError } from '../../tokens/token-error.js';
 import { nowSeconds } from '../../util/clock.js';
 import { readJsonBody } from '../body.js';
 import { ok, send } from '../respond.js';
+import { allowHeaders } from '../validate-answer.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
@@ -38,7 +39,6 @@ function validateDecision(e: AuthError): ValidateDecision {
 }
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
-const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
 
 export function hostSource(c: Context, nodeHost: string | undefined): HostSource {
   return { nodeHost, forwardedHost: c.req.header('x-forwarded-host'), host: c.req.header('host') };
@@ -99,11 +99,7 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
       throw new AuthError('permission_denied', 'Permission denied');
     }
     core.metrics.validate('allow');
-    const headers: Record<string, string> = {};
-    if (HEADER_VALUE.test(claims.sub)) headers['x-auth-user'] = claims.sub;
-    const perms = claims.permissions.join(',');
-    if (perms !== '' && HEADER_VALUE.test(perms)) headers['x-auth-permissions'] = perms;
-    return ok(c, '', headers);
+    return ok(c, '', allowHeaders(claims));
   };
   const countedValidate = async (c: Context) => {
     try {

@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { peekAuthenticated, tokenFromRequest } from '../auth/validate.js';
+import { checkForwardedRoute } from '../permissions/forward-auth.js';
+import type { AuthService } from '../service.js';
+import { headerMerger } from './header-merge.js';
+import type { EdgeOptions } from './middleware/edge.js';
+import { allowHeaders, VALIDATE_ALLOW_BODY } from './validate-answer.js';
+
+/** Answers a request straight from the Node listener and returns true, or returns false. */
+export type NodeLane = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+const PATH = '/auth/validate';
+const JSON_TYPE = 'application/json';
+const BODY_LENGTH = String(Buffer.byteLength(VALIDATE_ALLOW_BODY));
+// @hono/node-server builds the request URL from Host without a detour through `new URL` (and
+// without refusing it) exactly when Host matches this; any other Host goes the app's way.
+const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
+
+interface LaneHeaders {
+  host?: string;
+  origin?: string;
+  authorization?: string;
+  forwardedHost?: string;
+  forwardedUri?: string;
+  forwardedMethod?: string;
+}
+
+const FIELDS: Record<string, keyof LaneHeaders> = {
+  host: 'host',
+  origin: 'origin',
+  authorization: 'authorization',
+  'x-forwarded-host': 'forwardedHost',
+  'x-forwarded-uri': 'forwardedUri',
+  'x-forwarded-method': 'forwardedMethod',
+};
+const NAME_LENGTHS = new Set(Object.keys(FIELDS).map((n) => n.length));
+
+const isOws = (code: number) => code === 9 || code === 32;
+
+/** As the Fetch API normalises a header value: without surrounding spaces and tabs. */
+function trimOws(value: string): string {
+  if (value.length === 0 || (!isOws(value.charCodeAt(0)) && !isOws(value.charCodeAt(value.length - 1)))) return value;
+  return value.trim();
+}
+
+/**
+ * The headers validation reads, from the raw list in one pass; undefined when the request is not
+ * the lane's: it frames a body (the app applies the body limit), or one of these headers comes
+ * more than once (the app's joining rules then decide what the value is).
+ */
+function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
+  const found: LaneHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const n = name.length;
+    if (n === 14 || n === 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length' || lower === 'transfer-encoding') return undefined;
+    }
+    if (!NAME_LENGTHS.has(n)) continue;
+    const field = FIELDS[name.toLowerCase()];
+    if (field === undefined) continue;
+    if (found[field] !== undefined) return undefined;
+    found[field] = trimOws(raw[i + 1] as string);
+  }
+  return found;
+}
+
+/**
+ * The forward-auth hot path, served before the Hono app: a `GET /auth/validate` whose token, key
+ * and session are all in memory and that passes every check gets its 200 here, with the bytes the
+ * app would send (the same headers, body and counters). Everything else — a cache miss, any
+ * refusal, a preflight, a body, an unusual Host, a repeated header, another method — returns
+ * false and goes to the app, which gives every answer, including the exact error. So this lane
+ * can only ever say "allow" where the app says "allow".
+ */
+export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
+  const { core } = svc;
+  const nodeHost = core.config.jwt.node_host;
+  const enforce = core.config.forward_auth.enforce_permissions;
+  const security = edge.security(PATH);
+  const merge = headerMerger();
+  const { observe } = edge;
+  // One flat header list per (identity headers, base headers) pair: both are shared objects.
+  const answers = new WeakMap<object, WeakMap<object, readonly string[]>>();
+
+  const answerHeaders = (allow: Readonly<Record<string, string>>, base: Readonly<Record<string, string>>) => {
+    let row = answers.get(allow);
+    if (row === undefined) answers.set(allow, (row = new WeakMap()));
+    let list = row.get(base);
+    if (list === undefined) {
+      // The app's order (content type, identity, then the base headers that win over both).
+      const all: Record<string, string> = { 'content-type': JSON_TYPE, ...allow, ...base, 'content-length': BODY_LENGTH };
+      row.set(base, (list = Object.freeze(Object.entries(all).flat())));
+    }
+    return list;
+  };
+
+  return (req, res) => {
+    if (req.method !== 'GET' || req.url !== PATH) return false;
+    const started = observe === undefined ? 0 : performance.now();
+    const h = readHeaders(req.rawHeaders);
+    if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return false;
+    const token = tokenFromRequest(h.authorization, h.forwardedUri);
+    if (token === undefined) return false;
+    const auth = peekAuthenticated(core, token, { nodeHost, forwardedHost: h.forwardedHost, host: h.host });
+    if (auth === undefined) return false;
+    if (enforce && checkForwardedRoute(auth.effective, h.forwardedMethod, h.forwardedUri) === 'deny') return false;
+
+    const headers = answerHeaders(allowHeaders(auth.claims), merge(security, edge.cors.actualHeaders(h.origin)));
+    core.metrics.validate('allow');
+    res.writeHead(200, headers as string[]);
+    res.end(VALIDATE_ALLOW_BODY);
+    observe?.('GET', PATH, 200, (performance.now() - started) / 1000);
+    return true;
+  };
+}
