@@ -101,10 +101,18 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
     const started = observe === undefined ? 0 : performance.now();
     const h = readHeaders(req.rawHeaders);
     if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return false;
-    const token = tokenFromRequest(h.authorization, h.forwardedUri);
-    if (token === undefined) return false;
-    const auth = peekAuthenticated(core, token, { nodeHost, forwardedHost: h.forwardedHost, host: h.host });
-    if (auth === undefined) return false;
+    const host = { nodeHost, forwardedHost: h.forwardedHost, host: h.host };
+    // `Bearer <token>` with nothing around it is the usual header. A hit means the token is one
+    // we minted (base64url and dots), so the header is visible ASCII and tokenFromRequest would
+    // return the same token: skip its scan of the whole value.
+    const a = h.authorization;
+    let auth = a !== undefined && a.startsWith('Bearer ') ? peekAuthenticated(core, a.slice(7), host) : undefined;
+    if (auth === undefined) {
+      const token = tokenFromRequest(a, h.forwardedUri);
+      if (token === undefined) return false;
+      auth = peekAuthenticated(core, token, host);
+      if (auth === undefined) return false;
+    }
     if (enforce && checkForwardedRoute(auth.effective, h.forwardedMethod, h.forwardedUri) === 'deny') return false;
 
     const headers = answerHeaders(allowHeaders(auth.claims), merge(security, edge.cors.actualHeaders(h.origin)));

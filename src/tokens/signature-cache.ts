@@ -7,20 +7,24 @@ import type { SignatureCache, SignatureCacheEntry } from './verify.js';
  * Expiry and claim rules still run on every use; the key must still be in the verify set.
  */
 export class BoundedSignatureCache implements SignatureCache {
-  private readonly entries = new Map<string, SignatureCacheEntry>();
+  // Keyed by the signature segment: a lookup hashes 43 characters, not a ~500-character token.
+  // The full token is compared on every hit, so a token that only shares a signature misses.
+  private readonly entries = new Map<string, { token: string; entry: SignatureCacheEntry }>();
   constructor(private readonly max = 10_000) {}
 
   get(token: string) {
-    return this.entries.get(token);
+    const hit = this.entries.get(signatureOf(token));
+    return hit !== undefined && hit.token === token ? hit.entry : undefined;
   }
 
   set(token: string, key: webcrypto.CryptoKey, payload: Record<string, unknown>): SignatureCacheEntry {
-    if (this.entries.size >= this.max) {
+    const sig = signatureOf(token);
+    if (!this.entries.has(sig) && this.entries.size >= this.max) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     const entry: SignatureCacheEntry = { key, payload: Object.freeze(payload) };
-    this.entries.set(token, entry);
+    this.entries.set(sig, { token, entry });
     return entry;
   }
 
@@ -28,3 +32,5 @@ export class BoundedSignatureCache implements SignatureCache {
     return this.entries.size;
   }
 }
+
+const signatureOf = (token: string): string => token.slice(token.lastIndexOf('.') + 1);

@@ -600,4 +600,15 @@ describe('BoundedSignatureCache', () => {
     expect(cache.get('t2')?.payload).toEqual({ a: 2 });
     expect(Object.isFrozen(cache.get('t3')?.payload)).toBe(true);
   });
+
+  it('Security: a token that shares only the signature of a cached one misses', async () => {
+    const [key] = (await keySet(SECRET_A)).verifyKeys();
+    if (!key) throw new Error('no key');
+    const cache = new BoundedSignatureCache();
+    cache.set('h.p.sig', key, { a: 1 });
+    expect(cache.get('h.p.sig')?.payload).toEqual({ a: 1 });
+    expect(cache.get('h.q.sig')).toBeUndefined();
+    expect(cache.get('sig')).toBeUndefined();
+    expect(cache.get('x.h.p.sig')).toBeUndefined();
+  });
 });
