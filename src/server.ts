@@ -31,6 +31,11 @@ export function listen(app: Hono, addr: string, opts: ListenOptions = {}): Promi
           }),
       }),
     } as Parameters<typeof serve>[0]) as Server;
+    // By default Node parses the first 1000 header lines into req.headers and drops the rest
+    // without a word, while rawHeaders keeps more: a forwarded header pushed past line 1000
+    // would be invisible to some reads and not others. All of them, then (the 16 KiB header
+    // size limit still bounds the count).
+    server.maxHeadersCount = 0;
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

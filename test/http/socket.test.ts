@@ -1,6 +1,8 @@
 import { request as httpRequest, Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen, type Listening } from '../../src/server.js';
+import { connect } from 'node:net';
+import { addClientKey, addUser, mintPair } from '../helpers/http.js';
 import { makeTestService, type TestService } from '../helpers/service.js';
 
 /** Things only a real socket shows (app.request() has no connections). */
@@ -59,5 +61,60 @@ describe('Security: oversized bodies on a real socket (§2.7)', () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+/** One request written line by line; `Connection: close` ends the answer. Status and headers. */
+function sendRaw(port: number, head: string[]): Promise<{ status: number; head: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d) => (text += d));
+    socket.on('error', reject);
+    socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), head: text.slice(0, text.indexOf('\r\n\r\n')) }));
+    socket.write([...head, 'Connection: close', '', ''].join('\r\n'));
+  });
+}
+
+describe('Security: forwarded headers past the 1000th header line (a real socket)', () => {
+  // Node's default parsing keeps only the first 1000 header lines in req.headers and drops the
+  // rest silently; a client behind a proxy that copies its headers ahead of the proxy's own
+  // could push X-Forwarded-* out of sight. The listener parses them all.
+  let t: TestService;
+  let server: Listening;
+  const filler = Array.from({ length: 1000 }, (_, i) => `f${i}: x`);
+  beforeAll(async () => {
+    t = await makeTestService();
+    server = await listen(t.app, '127.0.0.1:0');
+  });
+  afterAll(async () => {
+    await closeServer(server.server, 1000);
+    await t.close();
+  });
+
+  it('X-Forwarded-Host still binds the token to its node', async () => {
+    const { access } = await mintPair(t, { nodeUrl: 'http://node-a.example' });
+    const head = ['GET /auth/validate HTTP/1.1', 'Host: node-a.example', `Authorization: Bearer ${access}`];
+    expect((await sendRaw(server.address.port, [...head, ...filler])).status).toBe(200);
+    const res = await sendRaw(server.address.port, [...head, ...filler, 'X-Forwarded-Host: node-b.example']);
+    expect(res.status).toBe(403);
+    expect(res.head).toContain('x-auth-error: invalid_node');
+  });
+
+  it('X-Forwarded-Method and X-Forwarded-Uri are still enforced', async () => {
+    const rootId = await addUser(t, 'operator', 'operator-password');
+    const clientId = await addClientKey(t, rootId, ['context:list']);
+    const { access } = await mintPair(t, { sub: clientId, permissions: ['context:list'] });
+    const res = await sendRaw(server.address.port, [
+      'GET /auth/validate HTTP/1.1',
+      'Host: localhost',
+      `Authorization: Bearer ${access}`,
+      ...filler,
+      'X-Forwarded-Method: POST',
+      'X-Forwarded-Uri: /admin-api/namespaces',
+    ]);
+    expect(res.status).toBe(403);
+    expect(res.head).toContain('x-auth-error: permission_denied');
   });
 });
