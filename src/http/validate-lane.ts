@@ -34,6 +34,7 @@ const FIELDS: Record<string, keyof LaneHeaders> = {
   'x-forwarded-method': 'forwardedMethod',
 };
 const NAME_LENGTHS = new Set(Object.keys(FIELDS).map((n) => n.length));
+const MAX_HEADER_LINES = 100;
 
 const isOws = (code: number) => code === 9 || code === 32;
 
@@ -49,6 +50,9 @@ function trimOws(value: string): string {
  * more than once (the app's joining rules then decide what the value is).
  */
 function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
+  // A proxy sends a few dozen; past this the app decides (and nothing depends on how many
+  // header lines the server hands to each kind of read).
+  if (raw.length > 2 * MAX_HEADER_LINES) return undefined;
   const found: LaneHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -68,8 +72,10 @@ function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
 
 /**
  * The forward-auth hot path, served before the Hono app: a `GET /auth/validate` whose token, key
- * and session are all in memory and that passes every check gets its 200 here, with the bytes the
- * app would send (the same headers, body and counters). Everything else — a cache miss, any
+ * and session are all in memory and that passes every check gets its 200 here, with what the app
+ * would send: the same status, header values, body and counters (one spelling differs: Node
+ * appends the app's `Content-Length` after its own headers; here it comes lower-case among
+ * ours, and header names are case-insensitive). Everything else — a cache miss, any
  * refusal, a preflight, a body, an unusual Host, a repeated header, another method — returns
  * false and goes to the app, which gives every answer, including the exact error. So this lane
  * can only ever say "allow" where the app says "allow".
@@ -96,11 +102,10 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
     return list;
   };
 
-  return (req, res) => {
-    if (req.method !== 'GET' || req.url !== PATH) return false;
-    const started = observe === undefined ? 0 : performance.now();
+  /** The answer's header list when the lane may answer, else undefined. */
+  const decide = (req: IncomingMessage): readonly string[] | undefined => {
     const h = readHeaders(req.rawHeaders);
-    if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return false;
+    if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return undefined;
     const host = { nodeHost, forwardedHost: h.forwardedHost, host: h.host };
     // `Bearer <token>` with nothing around it is the usual header. A hit means the token is one
     // we minted (base64url and dots), so the header is visible ASCII and tokenFromRequest would
@@ -109,13 +114,26 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
     let auth = a !== undefined && a.startsWith('Bearer ') ? peekAuthenticated(core, a.slice(7), host) : undefined;
     if (auth === undefined) {
       const token = tokenFromRequest(a, h.forwardedUri);
-      if (token === undefined) return false;
+      if (token === undefined) return undefined;
       auth = peekAuthenticated(core, token, host);
-      if (auth === undefined) return false;
+      if (auth === undefined) return undefined;
     }
-    if (enforce && checkForwardedRoute(auth.effective, h.forwardedMethod, h.forwardedUri) === 'deny') return false;
+    if (enforce && checkForwardedRoute(auth.effective, h.forwardedMethod, h.forwardedUri) === 'deny') return undefined;
+    return answerHeaders(allowHeaders(auth.claims), merge(security, edge.cors.actualHeaders(h.origin)));
+  };
 
-    const headers = answerHeaders(allowHeaders(auth.claims), merge(security, edge.cors.actualHeaders(h.origin)));
+  return (req, res) => {
+    if (req.method !== 'GET' || req.url !== PATH) return false;
+    const started = observe === undefined ? 0 : performance.now();
+    let headers: readonly string[] | undefined;
+    try {
+      headers = decide(req);
+    } catch {
+      // Whatever went wrong (a damaged record, say), the app answers it, as a 500 at worst:
+      // a throw here would escape the request listener and end the process.
+      headers = undefined;
+    }
+    if (headers === undefined) return false;
     core.metrics.validate('allow');
     res.writeHead(200, headers as string[]);
     res.end(VALIDATE_ALLOW_BODY);

@@ -89,6 +89,8 @@ async function rig(overrides: AuthConfigInput = {}): Promise<Rig> {
 }
 
 const get = (...headers: string[]) => ['GET /auth/validate HTTP/1.1', 'Host: localhost', ...headers];
+/** `n` ordinary header lines, to push the ones that matter past Node's default 1000. */
+const filler = (n: number) => Array.from({ length: n }, (_, i) => `f${i}: x`);
 const bearer = (token: string) => `Authorization: Bearer ${token}`;
 
 describe('Validate lane: same answer as the app, served only for cached allows', () => {
@@ -143,6 +145,11 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     ['HEAD', () => ['HEAD /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 200],
     ['POST', () => ['POST /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin), 'Content-Length: 0'], false, 200],
     ['an encoded path', () => ['GET /auth/%76alidate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 404],
+    ['a hundred and more header lines', () => get(bearer(admin), ...filler(120)), false, 200],
+    // Past line 1000: Node's default parsing drops these from req.headers but not rawHeaders.
+    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...filler(998), 'X-Forwarded-Host: node-b.example'), false, 403],
+    ['the token in X-Forwarded-Uri past line 1000', () => get(...filler(999), `X-Forwarded-Uri: /ws?token=${admin}`), false, 200],
+    ['an Origin past line 1000', () => get(bearer(admin), ...filler(998), 'Origin: https://app.example'), false, 200],
   ];
 
   it.each(cases)('%s', async (_name, head, laneAnswers, status) => {
@@ -178,6 +185,17 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     expect(after.laneServed).toBe(false);
     expect(after.lane).toEqual(after.app);
     expect(after.lane.headers['x-auth-error']).toBe('permission_denied');
+  });
+
+  it('a damaged session record: the lane leaves it to the app, the process keeps serving', async () => {
+    const { access, sid } = await mintPair(r.t);
+    expect((await both(get(bearer(access)))).laneServed).toBe(true);
+    await r.t.svc.core.store.batch([{ type: 'put', key: `session:${sid}`, value: new TextEncoder().encode('null') }]);
+    const after = await both(get(bearer(access)));
+    expect(after.laneServed).toBe(false);
+    expect(after.lane).toEqual(after.app);
+    expect(after.app.status).toBe(401);
+    expect((await both(get(bearer(admin)))).laneServed).toBe(true);
   });
 
   it('an access token past its expiry is the app’s to refuse (injected clock)', async () => {
