@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { getJson, putOp, scanIndexIds, type BatchOp, type Store } from '../storage/store.js';
+import { memoize } from '../util/memo.js';
 import {
   clientKeyKey,
   normaliseKey,
@@ -7,6 +8,10 @@ import {
   rootKeyKey,
   type KeyRecord,
 } from './key.js';
+
+// Every authenticated request peeks with the same few ids: reuse the store key strings.
+const rootKeyName = memoize(rootKeyKey);
+const clientKeyName = memoize(clientKeyKey);
 
 /** Root and client key records and the index of client keys per root key (wire §6.1–6.2). */
 export class KeyManager {
@@ -28,7 +33,7 @@ export class KeyManager {
 
   /** The key if it is cached (no I/O), else undefined: then ask get(). Records are stored normalised. */
   peek(id: string): KeyRecord | undefined {
-    return this.store.peekJson?.<KeyRecord>(rootKeyKey(id)) ?? this.store.peekJson?.<KeyRecord>(clientKeyKey(id));
+    return this.store.peekJson?.<KeyRecord>(rootKeyName(id)) ?? this.store.peekJson?.<KeyRecord>(clientKeyName(id));
   }
 
   /** A token's `sub` may name either kind; root keys are looked up first. */

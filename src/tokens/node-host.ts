@@ -1,3 +1,5 @@
+import { memoize } from '../util/memo.js';
+
 /**
  * The node-host binding check of wire §4.6: a token minted for one node's URL is refused by
  * another node. Pure function over the request's host headers (or the configured node_host).
@@ -35,18 +37,8 @@ export function urlHost(value: string): string | undefined {
 }
 
 // Parsing a URL costs more than the rest of a cached validation, and a node sees few distinct
-// `node_url` values: remember them (bounded; only verified tokens' claims get here).
-const HOST_MEMO_MAX = 1024;
-const hostMemo = new Map<string, string | null>();
-
-function tokenHostOf(nodeUrl: string): string | undefined {
-  const hit = hostMemo.get(nodeUrl);
-  if (hit !== undefined) return hit ?? undefined;
-  const host = urlHost(nodeUrl);
-  if (hostMemo.size >= HOST_MEMO_MAX) hostMemo.clear();
-  hostMemo.set(nodeUrl, host ?? null);
-  return host;
-}
+// `node_url` values (only verified tokens' claims get here).
+const tokenHostOf = memoize(urlHost, 1024);
 
 /** Returns undefined when the request may use the token, else the failure message. */
 export function checkNodeHost(nodeUrl: string | undefined, src: HostSource): string | undefined {

@@ -7,6 +7,10 @@ import {
   type RevokeReason,
   type SessionRecord,
 } from './session.js';
+import { memoize } from '../util/memo.js';
+
+// Every authenticated request peeks with the same few sids: reuse the store key strings.
+const sessionName = memoize(sessionKey);
 
 /** Sessions (token families, wire §4.7): opened at login and mint, revoked as a unit. */
 export class SessionManager {
@@ -32,7 +36,7 @@ export class SessionManager {
 
   /** The session if it is cached (no I/O), else undefined: then ask get(). */
   peek(sid: string): SessionRecord | undefined {
-    return this.store.peekJson?.<SessionRecord>(sessionKey(sid));
+    return this.store.peekJson?.<SessionRecord>(sessionName(sid));
   }
 
   get(sid: string): Promise<SessionRecord | undefined> {
