@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { parseListenAddr } from './config/validators.js';
@@ -15,6 +15,19 @@ export interface ListenOptions {
   lane?: NodeLane;
 }
 
+/**
+ * The most header fields a request may carry: hyper's limit, so the Rust service's answer (a 431
+ * before any route runs). Apache and Tomcat default to the same. Also keeps every header in
+ * sight: Node hands only its first 1000 lines to req.headers (rawHeaders keeps more).
+ */
+export const MAX_HEADER_FIELDS = 100;
+
+/** A bare 431 that closes the connection, as hyper (and Node for oversized heads) answers. */
+function tooManyHeaders(res: ServerResponse): void {
+  res.writeHead(431, { 'content-length': '0', connection: 'close' });
+  res.end();
+}
+
 /** Starts an HTTP listener for a Hono app; rejects on a bind error. */
 export function listen(app: Hono, addr: string, opts: ListenOptions = {}): Promise<Listening> {
   const { host, port } = parseListenAddr(addr);
@@ -24,17 +37,14 @@ export function listen(app: Hono, addr: string, opts: ListenOptions = {}): Promi
       fetch: app.fetch,
       hostname: host,
       port,
-      ...(lane && {
-        createServer: (options: ServerOptions, listener: RequestListener) =>
-          createServer(options, (req, res) => {
-            if (!lane(req, res)) listener(req, res);
-          }),
-      }),
+      createServer: (options: ServerOptions, listener: RequestListener) =>
+        createServer(options, (req, res) => {
+          if (req.rawHeaders.length > 2 * MAX_HEADER_FIELDS) tooManyHeaders(res);
+          else if (lane === undefined || !lane(req, res)) listener(req, res);
+        }),
     } as Parameters<typeof serve>[0]) as Server;
-    // By default Node parses the first 1000 header lines into req.headers and drops the rest
-    // without a word, while rawHeaders keeps more: a forwarded header pushed past line 1000
-    // would be invisible to some reads and not others. All of them, then (the 16 KiB header
-    // size limit still bounds the count).
+    // Count every line (Node's default stops at 1000 and drops the rest without a word); the
+    // 16 KiB header size limit still bounds them.
     server.maxHeadersCount = 0;
     server.once('error', reject);
     server.once('listening', () => {

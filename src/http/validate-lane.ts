@@ -50,8 +50,8 @@ function trimOws(value: string): string {
  * more than once (the app's joining rules then decide what the value is).
  */
 function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
-  // A proxy sends a few dozen; past this the app decides (and nothing depends on how many
-  // header lines the server hands to each kind of read).
+  // The listener refuses more than this (src/server.ts); the lane holds to it on its own too, so
+  // its view of the headers never depends on how many lines a server hands to each kind of read.
   if (raw.length > 2 * MAX_HEADER_LINES) return undefined;
   const found: LaneHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {

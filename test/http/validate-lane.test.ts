@@ -145,11 +145,10 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     ['HEAD', () => ['HEAD /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 200],
     ['POST', () => ['POST /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin), 'Content-Length: 0'], false, 200],
     ['an encoded path', () => ['GET /auth/%76alidate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 404],
-    ['a hundred and more header lines', () => get(bearer(admin), ...filler(120)), false, 200],
-    // Past line 1000: Node's default parsing drops these from req.headers but not rawHeaders.
-    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...filler(998), 'X-Forwarded-Host: node-b.example'), false, 403],
-    ['the token in X-Forwarded-Uri past line 1000', () => get(...filler(999), `X-Forwarded-Uri: /ws?token=${admin}`), false, 200],
-    ['an Origin past line 1000', () => get(bearer(admin), ...filler(998), 'Origin: https://app.example'), false, 200],
+    // Host, Authorization and Connection (added by send) count: 100 fields, then 101.
+    ['exactly 100 header fields', () => get(bearer(admin), ...filler(97)), true, 200],
+    ['101 header fields', () => get(bearer(admin), ...filler(98)), false, 431],
+    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...filler(998), 'X-Forwarded-Host: node-b.example'), false, 431],
   ];
 
   it.each(cases)('%s', async (_name, head, laneAnswers, status) => {
