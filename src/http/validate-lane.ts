@@ -25,15 +25,15 @@ interface LaneHeaders {
   forwardedMethod?: string;
 }
 
-const FIELDS: Record<string, keyof LaneHeaders> = {
-  host: 'host',
-  origin: 'origin',
-  authorization: 'authorization',
-  'x-forwarded-host': 'forwardedHost',
-  'x-forwarded-uri': 'forwardedUri',
-  'x-forwarded-method': 'forwardedMethod',
-};
-const NAME_LENGTHS = new Set(Object.keys(FIELDS).map((n) => n.length));
+const FIELDS = new Map<string, keyof LaneHeaders>([
+  ['host', 'host'],
+  ['origin', 'origin'],
+  ['authorization', 'authorization'],
+  ['x-forwarded-host', 'forwardedHost'],
+  ['x-forwarded-uri', 'forwardedUri'],
+  ['x-forwarded-method', 'forwardedMethod'],
+]);
+const NAME_LENGTHS = new Set([...FIELDS.keys()].map((n) => n.length));
 const MAX_HEADER_LINES = 100;
 
 const isOws = (code: number) => code === 9 || code === 32;
@@ -62,7 +62,7 @@ function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
       if (lower === 'content-length' || lower === 'transfer-encoding') return undefined;
     }
     if (!NAME_LENGTHS.has(n)) continue;
-    const field = FIELDS[name.toLowerCase()];
+    const field = FIELDS.get(name.toLowerCase());
     if (field === undefined) continue;
     if (found[field] !== undefined) return undefined;
     found[field] = trimOws(raw[i + 1] as string);
