@@ -123,6 +123,12 @@ try {
   const bareRatio = validate.requests.average / bareBase.requests.average;
   console.log(`\nvalidate / baseline (same request): ${(ratio * 100).toFixed(1)}% (target ≥ 75%), validate p99 ${validate.latency.p99} ms (target < 10 ms)`);
   console.log(`validate / hello-world without request headers: ${(bareRatio * 100).toFixed(1)}%`);
+  // Each round runs the baseline and validate back to back, so a round's own ratio is the least
+  // disturbed by the machine's speed drifting between rounds: show them, to judge the noise.
+  const perRound = bases.map((b, i) => validates[i].requests.average / b.requests.average);
+  const pct = (r) => `${(r * 100).toFixed(1)}%`;
+  const middle = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)];
+  console.log(`per-round validate / baseline: ${perRound.map(pct).join(', ')} (median ${pct(middle)})`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
