@@ -34,25 +34,16 @@ const FIELDS = new Map<string, keyof LaneHeaders>([
   ['x-forwarded-method', 'forwardedMethod'],
 ]);
 const NAME_LENGTHS = new Set([...FIELDS.keys()].map((n) => n.length));
-const MAX_HEADER_LINES = 100;
-
-const isOws = (code: number) => code === 9 || code === 32;
-
-/** As the Fetch API normalises a header value: without surrounding spaces and tabs. */
-function trimOws(value: string): string {
-  if (value.length === 0 || (!isOws(value.charCodeAt(0)) && !isOws(value.charCodeAt(value.length - 1)))) return value;
-  return value.trim();
-}
 
 /**
  * The headers validation reads, from the raw list in one pass; undefined when the request is not
  * the lane's: it frames a body (the app applies the body limit), or one of these headers comes
- * more than once (the app's joining rules then decide what the value is).
+ * more than once (the app's joining rules then decide what the value is). The values are the
+ * app's as they are: Node's parser already strips the spaces and tabs around them, and the
+ * listener (src/server.ts) parses every line and admits at most 100, so rawHeaders and the
+ * headers object the app reads list the same fields.
  */
 function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
-  // The listener refuses more than this (src/server.ts); the lane holds to it on its own too, so
-  // its view of the headers never depends on how many lines a server hands to each kind of read.
-  if (raw.length > 2 * MAX_HEADER_LINES) return undefined;
   const found: LaneHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -65,7 +56,7 @@ function readHeaders(raw: readonly string[]): LaneHeaders | undefined {
     const field = FIELDS.get(name.toLowerCase());
     if (field === undefined) continue;
     if (found[field] !== undefined) return undefined;
-    found[field] = trimOws(raw[i + 1] as string);
+    found[field] = raw[i + 1] as string;
   }
   return found;
 }
@@ -111,10 +102,11 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
     // we minted (base64url and dots), so the header is visible ASCII and tokenFromRequest would
     // return the same token: skip its scan of the whole value.
     const a = h.authorization;
-    let auth = a !== undefined && a.startsWith('Bearer ') ? peekAuthenticated(core, a.slice(7), host) : undefined;
+    const plain = a !== undefined && a.startsWith('Bearer ') ? a.slice(7) : undefined;
+    let auth = plain === undefined ? undefined : peekAuthenticated(core, plain, host);
     if (auth === undefined) {
       const token = tokenFromRequest(a, h.forwardedUri);
-      if (token === undefined) return undefined;
+      if (token === undefined || token === plain) return undefined;
       auth = peekAuthenticated(core, token, host);
       if (auth === undefined) return undefined;
     }
