@@ -4,6 +4,7 @@ import { isAuthError } from '../errors.js';
 import { allowsRoute } from '../permissions/allows-route.js';
 import { rawPathProblem } from '../permissions/raw-path.js';
 import type { Core } from '../core.js';
+import { rawPathOf } from './request.js';
 import { hostSource } from './routes/auth.js';
 
 /** What the node's handlers get from `c.get('auth')` behind the guard (wire §5.13 step 7). */
@@ -39,18 +40,6 @@ function queryToken(url: string): string | undefined {
     if (item.startsWith('token=')) return item.slice('token='.length);
   }
   return undefined;
-}
-
-/** The request path as the node's router sees it: percent-encoding kept, no query. */
-function requestPath(url: string): string {
-  const start = url.indexOf('/', url.indexOf('://') + 3);
-  if (start === -1) return '/';
-  let end = url.length;
-  for (const sep of ['?', '#']) {
-    const i = url.indexOf(sep, start);
-    if (i !== -1 && i < end) end = i;
-  }
-  return url.slice(start, end);
 }
 
 /**
@@ -109,7 +98,7 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
       core.log.error({ err: (e as Error)?.message }, 'embedded guard: token check failed');
       return bare(401);
     }
-    if (checkRoutes && !allowsRequest(caller.permissions, c.req.method, requestPath(c.req.url), c.req.path)) {
+    if (checkRoutes && !allowsRequest(caller.permissions, c.req.method, rawPathOf(c.req.url), c.req.path)) {
       return bare(403, 'permission_denied');
     }
     c.set('auth', {

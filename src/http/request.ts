@@ -21,7 +21,11 @@ export function peerAddress(c: Context): string | undefined {
  * values of path parameters for the handlers.
  */
 export function rawPath(request: Request): string {
-  const url = request.url;
+  return rawPathOf(request.url);
+}
+
+/** rawPath of an absolute URL string. */
+export function rawPathOf(url: string): string {
   const start = url.indexOf('/', url.indexOf(':') + 3);
   if (start === -1) return '/';
   let end = start;

@@ -3,6 +3,7 @@ import { checkBearer } from '../../auth/bearer.js';
 import type { Core } from '../../core.js';
 import { AuthError, isAuthError } from '../../errors.js';
 import { allowsRoute, rawPathProblem } from '../../permissions/index.js';
+import { rawPathOf } from '../request.js';
 import { fail, send } from '../respond.js';
 import { hostSource } from '../routes/auth.js';
 
@@ -21,21 +22,6 @@ export function adminCaller(c: Context): AdminCaller {
   const caller = callers.get(c);
   if (caller === undefined) throw new Error('adminCaller() outside the /admin middleware');
   return caller;
-}
-
-/**
- * The path as received, without the query (permissions.md §12): Hono's `c.req.path` is
- * percent-decoded, and the permission table must see exactly what the client sent.
- */
-export function rawPathOf(url: string): string {
-  const start = url.indexOf('/', url.indexOf(':') + 3);
-  if (start === -1) return '/';
-  let end = url.length;
-  const q = url.indexOf('?', start);
-  if (q !== -1) end = q;
-  const h = url.indexOf('#', start);
-  if (h !== -1 && h < end) end = h;
-  return url.slice(start, end);
 }
 
 const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
