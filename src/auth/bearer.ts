@@ -4,6 +4,7 @@ import type { KeyRecord } from '../keys/key.js';
 import type { TokenClaims } from '../tokens/claims.js';
 import type { HostSource } from '../tokens/node-host.js';
 import { authenticateAccess } from './validate.js';
+import { isVisibleAscii } from '../util/visible-ascii.js';
 
 /** The caller behind a bearer token that passed the check (wire §4.5 step 8). */
 export interface BearerCaller {
@@ -15,8 +16,6 @@ export interface BearerCaller {
   claims: TokenClaims;
 }
 
-/** `Authorization` values the check reads: visible ASCII and tab (Rust's `HeaderValue::to_str`). */
-const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;
 const SCHEME = 'Bearer ';
 
 /**
@@ -26,7 +25,7 @@ const SCHEME = 'Bearer ';
  */
 export function bearerToken(authorization: string | undefined): string {
   if (authorization === undefined) throw new AuthError('invalid_request', 'Missing Authorization header');
-  if (!VISIBLE_ASCII.test(authorization)) {
+  if (!isVisibleAscii(authorization)) {
     throw new AuthError('invalid_request', 'Invalid Authorization header: failed to convert header to a str');
   }
   if (!authorization.startsWith(SCHEME)) {

@@ -7,6 +7,7 @@ import { peekVerifiedAccess, verifyWithCore } from '../tokens/core-verify.js';
 import { checkNodeHost, type HostSource } from '../tokens/node-host.js';
 import { TokenError } from '../tokens/token-error.js';
 import { nowSeconds } from '../util/clock.js';
+import { isVisibleAscii } from '../util/visible-ascii.js';
 
 export interface Authenticated {
   claims: TokenClaims;
@@ -100,11 +101,9 @@ function effectiveOf(claims: TokenClaims, key: KeyRecord): string[] {
   return effective;
 }
 
-const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;
-
 /** Token sources of `/auth/validate`, in order (wire §3.4). */
 export function tokenFromRequest(authorization: string | undefined, forwardedUri: string | undefined): string | undefined {
-  if (authorization !== undefined && VISIBLE_ASCII.test(authorization) && authorization.startsWith('Bearer ')) {
+  if (authorization !== undefined && isVisibleAscii(authorization) && authorization.startsWith('Bearer ')) {
     return authorization.slice(7).trim();
   }
   if (forwardedUri !== undefined) {

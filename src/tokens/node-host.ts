@@ -1,4 +1,5 @@
 import { memoize } from '../util/memo.js';
+import { isVisibleAscii } from '../util/visible-ascii.js';
 
 /**
  * The node-host binding check of wire §4.6: a token minted for one node's URL is refused by
@@ -16,15 +17,13 @@ export interface HostSource {
 export const NO_HOST_MESSAGE =
   'Token is node-bound but the request carries no Host or X-Forwarded-Host header to validate against';
 
-// Visible ASCII as §2.3 and the http crate define it: space through `~`, and tab.
-const VISIBLE_ASCII = /^[\x20-\x7e\t]*$/;
 const INTERNAL_HOST = /^auth(?::[0-9]+)?$/;
 
 function requestHost(src: HostSource): string | undefined {
   if (src.nodeHost) return src.nodeHost;
   if (src.forwardedHost !== undefined && src.forwardedHost !== null) {
     // Present but not visible ASCII → no host at all, and no fallback to Host.
-    return VISIBLE_ASCII.test(src.forwardedHost) ? src.forwardedHost : undefined;
+    return isVisibleAscii(src.forwardedHost) ? src.forwardedHost : undefined;
   }
   return src.host ?? undefined;
 }

@@ -5,6 +5,7 @@ import { AuthError, isAuthError } from '../../errors.js';
 import { allowsRoute, rawPathProblem } from '../../permissions/index.js';
 import { rawPathOf } from '../request.js';
 import { fail, send } from '../respond.js';
+import { identityHeaders } from '../validate-answer.js';
 import { hostSource } from '../routes/auth.js';
 
 /** What the handlers behind the middleware know about the caller (wire §5.1 step 3). */
@@ -24,7 +25,6 @@ export function adminCaller(c: Context): AdminCaller {
   return caller;
 }
 
-const HEADER_VALUE = /^[\x20-\x7e\t]*$/;
 const BEARER_CODES = new Set(['invalid_request', 'token_expired', 'token_revoked', 'invalid_token']);
 
 export interface AdminAuthOptions {
@@ -72,8 +72,7 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
 
     // Every answer from here on, handler errors and the 405 included, names the caller (§2.3).
     const headers = c.res.headers;
-    if (HEADER_VALUE.test(caller.keyId)) headers.set('x-auth-user', caller.keyId);
-    const perms = caller.permissions.join(',');
-    if (perms !== '' && HEADER_VALUE.test(perms)) headers.set('x-auth-permissions', perms);
+    const identity = identityHeaders(caller.keyId, caller.permissions);
+    for (const name in identity) headers.set(name, identity[name] as string);
   };
 }
