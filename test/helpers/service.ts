@@ -1,4 +1,5 @@
 import type { Hono } from 'hono';
+import { afterAll } from 'vitest';
 import { configFromPartial, type AuthConfigInput } from '../../src/config/load.js';
 import { createApp } from '../../src/http/app.js';
 import { provision } from '../../src/auth/provision.js';
@@ -90,4 +91,22 @@ export async function makeTestService(
     return { access: json.data?.access_token ?? '', refresh: json.data?.refresh_token ?? '', res };
   };
   return { svc, app, clock, store, request, post, login, close: () => svc.close() };
+}
+
+/**
+ * makeTestService for one test file: call it at the file's top level; every service the returned
+ * function makes is closed after the file's tests. `defaults` are the options of every call.
+ */
+export function testServices(
+  defaults: Parameters<typeof makeTestService>[1] = {},
+): (config?: AuthConfigInput, opts?: Parameters<typeof makeTestService>[1]) => Promise<TestService> {
+  const made: TestService[] = [];
+  afterAll(async () => {
+    await Promise.all(made.map((s) => s.close()));
+  });
+  return async (config = {}, opts = {}) => {
+    const s = await makeTestService(config, { ...defaults, ...opts });
+    made.push(s);
+    return s;
+  };
 }

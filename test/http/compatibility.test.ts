@@ -21,21 +21,13 @@ import {
   mintPair,
   ROOT_KEY_ID,
 } from '../helpers/http.js';
-import { ADMIN, makeTestService, type TestService } from '../helpers/service.js';
+import { ADMIN, makeTestService, testServices, type TestService } from '../helpers/service.js';
 
 const ACCESS_EXPIRY = 1800;
 const REUSE = 'Refresh token reuse detected; re-authentication required';
 const INVALID_CREDENTIALS = 'Authentication failed: Authentication failed: Invalid username or password';
 
-const services: TestService[] = [];
-async function service(config: AuthConfigInput = {}): Promise<TestService> {
-  const s = await makeTestService(config);
-  services.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
-});
+const service = testServices();
 
 function refresh(s: TestService, pair: { access: string; refresh: string }): Promise<Response> {
   return s.post('/auth/refresh', { access_token: pair.access, refresh_token: pair.refresh }, { host: 'localhost:3001' });

@@ -22,17 +22,9 @@ import {
   TWO_MIB,
   VARY,
 } from '../helpers/http.js';
-import { makeTestService, type TestService } from '../helpers/service.js';
+import { makeTestService, testServices, type TestService } from '../helpers/service.js';
 
-const services: TestService[] = [];
-async function service(config: AuthConfigInput = {}): Promise<TestService> {
-  const s = await makeTestService(config);
-  services.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
-});
+const service = testServices();
 
 let t: TestService;
 let access: string;

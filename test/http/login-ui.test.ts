@@ -17,7 +17,7 @@ import { bundleFrom, contentTypeFor, defaultBundleDir, rawAssetName, StaticBundl
 import { closeServer, listen, type Listening } from '../../src/server.js';
 import type { AuthConfigInput } from '../../src/config/load.js';
 import { expectPermissiveCors, expectSecurityHeaders, PAGE_CSP } from '../helpers/http.js';
-import { makeTestService, type TestService } from '../helpers/service.js';
+import { makeTestService, testServices, type TestService } from '../helpers/service.js';
 
 const bundleDir = inject('meroAuthFrontend');
 const indexHtml = readFileSync(join(bundleDir, 'index.html'), 'utf8');
@@ -25,18 +25,10 @@ const assetNames = readdirSync(join(bundleDir, 'assets')).sort();
 const script = assetNames.find((n) => n.endsWith('.js')) ?? '';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-const services: TestService[] = [];
-async function service(overrides: AuthConfigInput = {}): Promise<TestService> {
-  const s = await makeTestService(overrides, { admin: false });
-  services.push(s);
-  return s;
-}
+const service = testServices({ admin: false });
 let t: TestService;
 beforeAll(async () => {
   t = await service();
-});
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
 });
 
 /** The same app with the bundle read from `dir` (the route module reads it once per directory). */

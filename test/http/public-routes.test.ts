@@ -23,17 +23,9 @@ import {
   updateKey,
   UUID_V4,
 } from '../helpers/http.js';
-import { makeTestService, type TestService } from '../helpers/service.js';
+import { makeTestService, testServices, type TestService } from '../helpers/service.js';
 
-const services: TestService[] = [];
-async function service(config: AuthConfigInput = {}, opts: { admin?: boolean } = {}): Promise<TestService> {
-  const s = await makeTestService(config, opts);
-  services.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
-});
+const service = testServices();
 
 let t: TestService;
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import {
   updateKey,
   UUID_V4,
 } from '../helpers/http.js';
-import { makeTestService, type TestService } from '../helpers/service.js';
+import { makeTestService, testServices, type TestService } from '../helpers/service.js';
 
 const STILL_VALID = 'Access token still valid';
 const REUSE = 'Refresh token reuse detected; re-authentication required';
@@ -50,14 +50,8 @@ async function validate(s: TestService, access: string): Promise<Response> {
   return s.request('/auth/validate', { headers: bearer(access) });
 }
 
-const services: TestService[] = [];
-async function service(config: AuthConfigInput = {}): Promise<TestService> {
-  const s = await makeTestService(config);
-  services.push(s);
-  return s;
-}
+const service = testServices();
 afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
   // The route never said token_expired, whatever the scenario.
   expect(seen.length).toBeGreaterThan(40);
   for (const res of seen) expect(res.headers.get('x-auth-error')).not.toBe('token_expired');

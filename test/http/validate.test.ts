@@ -20,18 +20,10 @@ import {
   NO_HOST_MESSAGE,
   updateKey,
 } from '../helpers/http.js';
-import { makeTestService, type TestService } from '../helpers/service.js';
+import { makeTestService, testServices, type TestService } from '../helpers/service.js';
 
 const OK_BODY = '{"data":"","error":null}';
-const services: TestService[] = [];
-async function service(config: AuthConfigInput = {}): Promise<TestService> {
-  const s = await makeTestService(config);
-  services.push(s);
-  return s;
-}
-afterAll(async () => {
-  await Promise.all(services.map((s) => s.close()));
-});
+const service = testServices();
 
 let t: TestService;
 let access: string;
