@@ -3,7 +3,7 @@ import { MemoryStore } from '../storage/memory.js';
 import { putOp } from '../storage/store.js';
 import type { KeyRecord } from './key.js';
 import { KeyManager } from './key-manager.js';
-import { KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
+import { clientKeyRecord, KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
 
 const NOW = KEY_NOW;
 const ROOT_ID = 'b'.repeat(64);
@@ -11,17 +11,7 @@ const CLIENT_ID = '3d1f0c8e-2a4b-4c6d-9e8f-0a1b2c3d4e5f';
 
 const rootKey: KeyRecord = rootKeyRecord();
 
-const clientKey: KeyRecord = {
-  key_type: 'Client',
-  public_key: null,
-  auth_method: null,
-  root_key_id: ROOT_ID,
-  name: 'Context Client - ctx (ident)',
-  permissions: ['context:execute'],
-  created_at: NOW,
-  revoked_at: null,
-  expires_at: null,
-};
+const clientKey = clientKeyRecord(ROOT_ID);
 
 describe('KeyManager', () => {
   it('new root key ids are 64 lower-case hex characters, all different', () => {

@@ -4,7 +4,7 @@ import type { Store } from '../storage/store.js';
 import { SessionManager } from '../tokens/sessions.js';
 import type { KeyRecord } from './key.js';
 import { KeyManager } from './key-manager.js';
-import { KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
+import { clientKeyRecord, KEY_NOW, rootKeyRecord } from '../../test/helpers/keys.js';
 import { revokeClientsOps, revokeKeyOps } from './revoke.js';
 
 const NOW = KEY_NOW;
@@ -12,18 +12,7 @@ const ROOT_ID = 'c'.repeat(64);
 
 const rootKey: KeyRecord = rootKeyRecord();
 
-const client = (over: Partial<KeyRecord> = {}): KeyRecord => ({
-  key_type: 'Client',
-  public_key: null,
-  auth_method: null,
-  root_key_id: ROOT_ID,
-  name: 'Context Client - ctx (ident)',
-  permissions: ['context:execute'],
-  created_at: NOW,
-  revoked_at: null,
-  expires_at: null,
-  ...over,
-});
+const client = (over: Partial<KeyRecord> = {}): KeyRecord => clientKeyRecord(ROOT_ID, over);
 
 function setup() {
   const store = new MemoryStore();

@@ -18,3 +18,19 @@ export function rootKeyRecord(over: Partial<KeyRecord> = {}): KeyRecord {
     ...over,
   };
 }
+
+/** A valid client key record of `rootId` (what POST /admin/client-key writes), with any fields replaced. */
+export function clientKeyRecord(rootId: string, over: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    key_type: 'Client',
+    public_key: null,
+    auth_method: null,
+    root_key_id: rootId,
+    name: 'Context Client - ctx (ident)',
+    permissions: ['context:execute'],
+    created_at: KEY_NOW,
+    revoked_at: null,
+    expires_at: null,
+    ...over,
+  };
+}
