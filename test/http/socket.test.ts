@@ -1,8 +1,8 @@
 import { request as httpRequest, Agent } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeServer, listen, type Listening } from '../../src/server.js';
-import { connect } from 'node:net';
 import { addClientKey, addUser, mintPair } from '../helpers/http.js';
+import { fillerHeaders, sendRaw } from '../helpers/raw-http.js';
 import { makeTestService, type TestService } from '../helpers/service.js';
 
 /** Things only a real socket shows (app.request() has no connections). */
@@ -64,26 +64,12 @@ describe('Security: oversized bodies on a real socket (§2.7)', () => {
   });
 });
 
-/** One request written line by line; `Connection: close` ends the answer. Status and headers. */
-function sendRaw(port: number, head: string[]): Promise<{ status: number; head: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (d) => (text += d));
-    socket.on('error', reject);
-    socket.on('end', () => resolve({ status: Number(text.split(' ')[1]), head: text.slice(0, text.indexOf('\r\n\r\n')) }));
-    socket.write([...head, 'Connection: close', '', ''].join('\r\n'));
-  });
-}
-
 describe('Security: more than 100 header fields is a 431 before any route (a real socket)', () => {
   // hyper's limit, so the Rust service's answer. It also keeps every header in sight: Node hands
   // only the first 1000 lines to req.headers, so X-Forwarded-* pushed past them (by a client whose
   // headers a proxy copies ahead of its own) would escape the binding and route checks.
   let t: TestService;
   let server: Listening;
-  const filler = (n: number) => Array.from({ length: n }, (_, i) => `f${i}: x`);
   beforeAll(async () => {
     t = await makeTestService();
     server = await listen(t.app, '127.0.0.1:0');
@@ -97,8 +83,8 @@ describe('Security: more than 100 header fields is a 431 before any route (a rea
     const { access } = await mintPair(t);
     // Host, Authorization and Connection (added by sendRaw) count too.
     const head = ['GET /auth/validate HTTP/1.1', 'Host: localhost', `Authorization: Bearer ${access}`];
-    expect((await sendRaw(server.address.port, [...head, ...filler(97)])).status).toBe(200);
-    const refused = await sendRaw(server.address.port, [...head, ...filler(98)]);
+    expect((await sendRaw(server.address.port, [...head, ...fillerHeaders(97)])).status).toBe(200);
+    const refused = await sendRaw(server.address.port, [...head, ...fillerHeaders(98)]);
     expect(refused.status).toBe(431);
     expect(refused.head.toLowerCase()).toContain('connection: close');
     expect(refused.head.toLowerCase()).toContain('content-length: 0');
@@ -110,7 +96,7 @@ describe('Security: more than 100 header fields is a 431 before any route (a rea
       'GET /auth/validate HTTP/1.1',
       'Host: node-a.example',
       `Authorization: Bearer ${access}`,
-      ...filler(1000),
+      ...fillerHeaders(1000),
       'X-Forwarded-Host: node-b.example',
     ]);
     expect(res.status).toBe(431);
@@ -124,7 +110,7 @@ describe('Security: more than 100 header fields is a 431 before any route (a rea
       'GET /auth/validate HTTP/1.1',
       'Host: localhost',
       `Authorization: Bearer ${access}`,
-      ...filler(1000),
+      ...fillerHeaders(1000),
       'X-Forwarded-Method: POST',
       'X-Forwarded-Uri: /admin-api/namespaces',
     ]);

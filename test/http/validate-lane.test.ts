@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthConfigInput } from '../../src/config/load.js';
 import { edgeOptions } from '../../src/http/app.js';
@@ -7,6 +6,7 @@ import { validateLane } from '../../src/http/validate-lane.js';
 import { closeServer, listen, type Listening } from '../../src/server.js';
 import { addClientKey, addUser, adminKeyId, mintPair, updateKey } from '../helpers/http.js';
 import { parseExposition } from '../helpers/prometheus.js';
+import { fillerHeaders, sendRaw } from '../helpers/raw-http.js';
 import { makeTestService, type TestService } from '../helpers/service.js';
 
 /**
@@ -23,30 +23,11 @@ interface Answer {
   body: string;
 }
 
-/** Sends one request written line by line; `Connection: close` ends the answer. */
-function send(port: number, head: string[], body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    socket.on('data', (d) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('end', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const split = text.indexOf('\r\n\r\n');
-      const [statusLine, ...lines] = text.slice(0, split).split('\r\n');
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(':');
-        const name = line.slice(0, colon).toLowerCase();
-        // Date differs between two answers by nature; everything else must match.
-        if (name === 'date') continue;
-        expect(headers[name], `header ${name} twice`).toBeUndefined();
-        headers[name] = line.slice(colon + 1).trim();
-      }
-      resolve({ status: Number(statusLine?.split(' ')[1]), headers, body: text.slice(split + 4) });
-    });
-    socket.write([...head, 'Connection: close', '', body].join('\r\n'));
-  });
+/** The answer to compare: Date differs between two answers by nature; everything else must match. */
+async function send(port: number, head: string[], body = ''): Promise<Answer> {
+  const { status, headers, body: text } = await sendRaw(port, head, body);
+  const { date: _date, ...rest } = headers;
+  return { status, headers: rest, body: text };
 }
 
 interface Rig {
@@ -89,8 +70,6 @@ async function rig(overrides: AuthConfigInput = {}): Promise<Rig> {
 }
 
 const get = (...headers: string[]) => ['GET /auth/validate HTTP/1.1', 'Host: localhost', ...headers];
-/** `n` ordinary header lines, to push the ones that matter past Node's default 1000. */
-const filler = (n: number) => Array.from({ length: n }, (_, i) => `f${i}: x`);
 const bearer = (token: string) => `Authorization: Bearer ${token}`;
 
 describe('Validate lane: same answer as the app, served only for cached allows', () => {
@@ -146,9 +125,9 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     ['POST', () => ['POST /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin), 'Content-Length: 0'], false, 200],
     ['an encoded path', () => ['GET /auth/%76alidate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 404],
     // Host, Authorization and Connection (added by send) count: 100 fields, then 101.
-    ['exactly 100 header fields', () => get(bearer(admin), ...filler(97)), true, 200],
-    ['101 header fields', () => get(bearer(admin), ...filler(98)), false, 431],
-    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...filler(998), 'X-Forwarded-Host: node-b.example'), false, 431],
+    ['exactly 100 header fields', () => get(bearer(admin), ...fillerHeaders(97)), true, 200],
+    ['101 header fields', () => get(bearer(admin), ...fillerHeaders(98)), false, 431],
+    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...fillerHeaders(998), 'X-Forwarded-Host: node-b.example'), false, 431],
   ];
 
   it.each(cases)('%s', async (_name, head, laneAnswers, status) => {
