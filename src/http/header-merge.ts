@@ -1,12 +1,12 @@
-type Headers = Readonly<Record<string, string>>;
+type HeaderSet = Readonly<Record<string, string>>;
 
 /**
  * Merges frozen header sets, remembering each pair: the security variants (page, API) × the CORS
  * variants (one per allowed origin, plus two) are a handful of objects, so every response after
  * the first shares one merged object instead of spreading two per request.
  */
-export function headerMerger(): (a: Headers, b: Headers) => Headers {
-  const merged = new Map<Headers, Map<Headers, Headers>>();
+export function headerMerger(): (a: HeaderSet, b: HeaderSet) => HeaderSet {
+  const merged = new Map<HeaderSet, Map<HeaderSet, HeaderSet>>();
   return (a, b) => {
     let row = merged.get(a);
     if (row === undefined) merged.set(a, (row = new Map()));
