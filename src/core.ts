@@ -8,7 +8,7 @@ import type { Store } from './storage/store.js';
 import type { SessionManager } from './tokens/sessions.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
-import type { Mutex } from './storage/store.js';
+import type { SectionLock } from './storage/store.js';
 import type { SignatureCache } from './tokens/verify.js';
 import type { Metrics } from './metrics/index.js';
 
@@ -24,13 +24,16 @@ export interface Core {
   readonly hasher: PasswordHasher;
   readonly hashPool: HashPool;
   readonly log: Logger;
-  /** Serialises read-modify-write sequences on accounts and keys (one process owns the store). */
-  readonly accountLock: Mutex;
+  /**
+   * Serialises read-modify-write sequences on accounts and keys, across every process sharing
+   * the store (`Store.exclusive('account')`).
+   */
+  readonly accountLock: SectionLock;
   /**
    * Serialises every read-modify-write of session records (refresh, logout, revocations), so a
    * revoked session can never be overwritten by a stale live copy. Taken after accountLock.
    */
-  readonly sessionLock: Mutex;
+  readonly sessionLock: SectionLock;
   /** Tokens whose signature already verified (the hot path skips the HMAC). */
   readonly signatureCache: SignatureCache;
   readonly metrics: Metrics;

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'rate_limited', // 429 envelope + Retry-After
   'busy', // 503 envelope + Retry-After: 1
   'not_ready', // 503 envelope, no Retry-After
+  'unavailable', // 503 envelope + Retry-After: the shared database cannot be reached
   'internal', // 500 envelope with a specific message
   // Body extraction (wire §2.1 shape 2).
   'invalid_json', // 400 {"error","status"}
@@ -51,4 +52,21 @@ export class AuthError extends Error {
 
 export function isAuthError(e: unknown): e is AuthError {
   return e instanceof AuthError;
+}
+
+/**
+ * The answer for a failure caused by the database being unreachable (a StoreUnavailableError,
+ * code `STORE_UNAVAILABLE`, anywhere in the cause chain): 503 with Retry-After instead of a 500,
+ * since nothing was acknowledged and a retry may succeed. Undefined for any other failure.
+ */
+export function unavailableFrom(e: unknown): AuthError | undefined {
+  for (let cur = e, depth = 0; cur instanceof Error && depth < 10; cur = cur.cause, depth++) {
+    if ((cur as { code?: unknown }).code === 'STORE_UNAVAILABLE') {
+      return new AuthError('unavailable', 'Service temporarily unavailable: the database cannot be reached', {
+        retryAfter: 1,
+        cause: e,
+      });
+    }
+  }
+  return undefined;
 }

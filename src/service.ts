@@ -14,7 +14,8 @@ import { resolveKek } from './secrets/kek.js';
 import { SecretManager } from './secrets/manager.js';
 import { CachingStore } from './storage/cache.js';
 import { openStore } from './storage/open.js';
-import { getJson, Mutex, putOp, type Store } from './storage/store.js';
+import { PostgresStore } from './storage/postgres.js';
+import { getJson, putOp, type Store } from './storage/store.js';
 import { sweepConsumed } from './tokens/refresh.js';
 import { SessionManager } from './tokens/sessions.js';
 import { BoundedSignatureCache } from './tokens/signature-cache.js';
@@ -58,8 +59,11 @@ export class AuthService {
     const clock = opts.clock ?? systemClock;
     const log = opts.logger ?? silentLogger;
     const env = opts.env ?? process.env;
-    const inner = opts.store ?? (await openStore({ type: config.storage.type, path: config.storage.path }));
-    // Keys and sessions are read by every authenticated request; one process owns the store.
+    const { type, path, ...postgres } = config.storage;
+    const storeLog = { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) };
+    const inner = opts.store ?? (await openStore({ type, path, postgres, log: storeLog }));
+    // Keys and sessions are read by every authenticated request (kept coherent across
+    // instances by the store's change feed when it has one).
     const store = new CachingStore(inner, ['root_key:', 'client_key:', 'session:']);
     try {
       await checkSchema(store, clock);
@@ -89,8 +93,8 @@ export class AuthService {
         hasher: new PasswordHasher({ memoryKib: memory_kib, iterations, parallelism }),
         hashPool: new HashPool(opts.hashSlots === undefined ? {} : { slots: opts.hashSlots }),
         log,
-        accountLock: new Mutex(),
-        sessionLock: new Mutex(),
+        accountLock: { run: (fn) => store.exclusive('account', fn) },
+        sessionLock: { run: (fn) => store.exclusive('session', fn) },
         signatureCache: new BoundedSignatureCache(),
         metrics: new Metrics({ prometheus: config.metrics.listen_addr !== undefined }),
       };
@@ -99,7 +103,14 @@ export class AuthService {
         identity: new RateLimiter({ maxFailures: config.rate_limit.max_failures, windowMs }),
         address: new RateLimiter({ maxFailures: config.rate_limit.per_address_max_failures, windowMs }),
         attempts: new AttemptGate(),
+        ...(inner instanceof PostgresStore ? { shared: inner.loginAttempts() } : {}),
       };
+      // Another instance rotated the signing secrets: use them too.
+      store.feed?.subscribe((keys) => {
+        if (keys === 'all' || keys.some((k) => k.startsWith('system:secrets:'))) {
+          secrets.reload().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reloading signing secrets failed'));
+        }
+      });
       await syncDummyCost(core);
       return new AuthService(core, limiters, new ClientAddressResolver(config.server.trusted_proxies));
     } catch (e) {

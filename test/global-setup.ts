@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { postgresMissing, startCluster } from './helpers/pg-cluster.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,6 +12,8 @@ declare module 'vitest' {
     meroAuthCli: string;
     /** Absolute path of this run's login page bundle (`<build>/dist/frontend`). */
     meroAuthFrontend: string;
+    /** This run's throwaway PostgreSQL cluster (`postgres://postgres@127.0.0.1:<port>`), or '' when not installed. */
+    pgBaseUrl: string;
   }
 }
 
@@ -60,7 +63,22 @@ export default function setup(project: TestProject): () => void {
   project.provide('meroAuthCli', join(build, 'dist', 'cli.js'));
   project.provide('meroAuthFrontend', frontend);
   process.env.MERO_AUTH_FRONTEND_DIR = frontend;
-  return teardown;
+
+  // One PostgreSQL cluster for the run; each suite creates its own database on it.
+  let cluster: ReturnType<typeof startCluster> | undefined;
+  if (postgresMissing() === undefined) {
+    try {
+      cluster = startCluster();
+    } catch (e) {
+      teardown();
+      throw e;
+    }
+  }
+  project.provide('pgBaseUrl', cluster?.baseUrl ?? '');
+  return () => {
+    cluster?.destroy();
+    teardown();
+  };
 }
 
 /** Builds left behind by runs that were killed before their teardown. */

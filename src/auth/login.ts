@@ -12,6 +12,7 @@ import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
 import { syncDummyCost } from './dummy-cost.js';
 import { describeJson } from '../util/describe-json.js';
 import type { LoginFailureType } from '../metrics/index.js';
+import type { SharedLoginAttempts } from '../storage/postgres.js';
 
 export interface LoginRequest {
   auth_method: string;
@@ -26,6 +27,12 @@ export interface LoginLimiters {
   address: RateLimiter;
   /** Attempts in flight per bucket, so parallel guesses cannot outrun the budget. */
   attempts: AttemptGate;
+  /**
+   * With a shared store: the same buckets in the database, so instances share one budget. The
+   * in-process limiters above still answer first (no round trip for a bucket already locked
+   * here); this one decides for the cluster.
+   */
+  shared?: SharedLoginAttempts;
 }
 
 const SUPPORTED_METHODS = new Set(['user_password', 'username_password']);
@@ -93,10 +100,61 @@ export async function login(
   }
 
   for (const key of gateKeys) limiters.attempts.enter(key);
+  let verdict: 'failed' | 'succeeded' | undefined;
+  let sharedId: string | undefined;
   try {
-    return await attemptLogin(core, limiters, req, authMethod, identity, recordFailure);
+    if (limiters.shared !== undefined) sharedId = await admitShared(core, limiters.shared, identity, address);
+    const pair = await attemptLogin(core, limiters, req, authMethod, identity, () => {
+      verdict = 'failed';
+      recordFailure();
+    });
+    verdict = 'succeeded';
+    return pair;
   } finally {
     for (const key of gateKeys) limiters.attempts.leave(key);
+    if (limiters.shared !== undefined && sharedId !== undefined) {
+      await settleShared(core, limiters.shared, sharedId, verdict, identity);
+    }
+  }
+}
+
+/** The cluster-wide decision (wire §8.1 across instances); throws 429 when a bucket is full. */
+async function admitShared(
+  core: Core,
+  shared: SharedLoginAttempts,
+  identity: string,
+  address: string | undefined,
+): Promise<string> {
+  const { rate_limit } = core.config;
+  const admission = await shared.begin(
+    [
+      { bucket: `i:${identity}`, maxFailures: rate_limit.max_failures },
+      ...(address === undefined ? [] : [{ bucket: `a:${address}`, maxFailures: rate_limit.per_address_max_failures }]),
+    ],
+    core.clock.nowMs(),
+    rate_limit.window_seconds * 1000,
+  );
+  if (admission.admitted) return admission.id;
+  core.metrics.login('rate_limited');
+  throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', {
+    retryAfter: admission.retryAfterSeconds,
+  });
+}
+
+async function settleShared(
+  core: Core,
+  shared: SharedLoginAttempts,
+  id: string,
+  verdict: 'failed' | 'succeeded' | undefined,
+  identity: string,
+): Promise<void> {
+  try {
+    if (verdict === 'failed') await shared.fail(id, core.clock.nowMs());
+    else if (verdict === 'succeeded') await shared.succeed(id, `i:${identity}`);
+    else await shared.abandon(id);
+  } catch (e) {
+    // The pending row still counts until it expires: the budget errs on the safe side.
+    core.log.warn({ err: (e as Error).message }, 'recording a login attempt in the database failed');
   }
 }
 
@@ -162,7 +220,7 @@ async function attemptLogin(
     if (e instanceof AuthError) throw e;
     core.log.error({ err: (e as Error).message }, 'token generation failed');
     metrics.login('error', attempt('internal'));
-    throw new AuthError('internal', 'Failed to generate tokens');
+    throw new AuthError('internal', 'Failed to generate tokens', { cause: e });
   }
 }
 

@@ -15,7 +15,16 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
     leeway_seconds: 60,
     refresh_reuse_grace_seconds: 0,
   },
-  storage: { type: 'level', path: './data/auth' },
+  storage: {
+    type: 'level',
+    path: './data/auth',
+    url: undefined,
+    pool_size: 10,
+    statement_timeout_ms: 5000,
+    connect_timeout_ms: 5000,
+    poll_interval_ms: 250,
+    coherence_bound_ms: 1000,
+  },
   cors: {
     allow_all_origins: true,
     allowed_origins: [],

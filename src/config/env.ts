@@ -65,6 +65,11 @@ export function envVarKey(name: string): string | undefined {
 export function envLayer(env: Readonly<Record<string, string | undefined>>): Layer {
   const layer = emptyLayer();
   const setBy = new Map<string, string>();
+  // The conventional variable of PostgreSQL hosting; AUTH__STORAGE__URL, applied after it, wins.
+  const databaseUrl = env.DATABASE_URL;
+  if (databaseUrl !== undefined && databaseUrl !== '') {
+    layer.assignments.push({ path: 'storage.url', value: databaseUrl, source: 'DATABASE_URL' });
+  }
   // Sorted, so that two spellings of one key resolve the same way on every run.
   for (const name of Object.keys(env).sort()) {
     const raw = env[name];

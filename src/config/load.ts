@@ -32,7 +32,9 @@ export interface ResolvedConfig {
 
 /** What a caller may pass for a config: any subset of keys; `storage.type` may say `rocksdb`. */
 export type AuthConfigInput = DeepPartial<
-  Omit<AuthConfig, 'storage'> & { storage: { type: 'level' | 'rocksdb' | 'memory'; path: string } }
+  Omit<AuthConfig, 'storage'> & {
+    storage: Omit<AuthConfig['storage'], 'type'> & { type: 'level' | 'rocksdb' | 'memory' | 'postgres' };
+  }
 >;
 type DeepPartial<T> = T extends readonly unknown[]
   ? T

@@ -36,8 +36,17 @@ export interface AuthConfig {
   };
   storage: {
     /** `rocksdb` in a file is resolved to `level`. */
-    type: 'level' | 'memory';
+    type: 'level' | 'memory' | 'postgres';
     path: string;
+    /** `postgres` only: the connection URL (else `DATABASE_URL`, standalone). */
+    url: string | undefined;
+    pool_size: number;
+    statement_timeout_ms: number;
+    connect_timeout_ms: number;
+    /** How often each instance reads the change feed without a notification. */
+    poll_interval_ms: number;
+    /** Longest time a cached record may be trusted without a successful feed read. */
+    coherence_bound_ms: number;
   };
   cors: {
     allow_all_origins: boolean;
@@ -199,17 +208,25 @@ const cspSource = () =>
 const ipOrCidr = () =>
   plainString().refine(isIpOrCidr, { error: (iss) => `not an IP address or CIDR: ${quoted(iss)}` });
 
-const STORAGE_TYPES = ['level', 'rocksdb', 'memory'] as const;
+const STORAGE_TYPES = ['level', 'rocksdb', 'memory', 'postgres'] as const;
 const storageType = () =>
   leaf(
     'string',
     plainString()
       .refine((v) => (STORAGE_TYPES as readonly string[]).includes(v), {
-        error: (iss) => `must be one of "level", "rocksdb", "memory", got ${quoted(iss)}`,
+        error: (iss) => `must be one of "level", "rocksdb", "memory", "postgres", got ${quoted(iss)}`,
       })
       // rocksdb is an alias so existing Rust files start (§7.2).
-      .transform((v): 'level' | 'memory' => (v === 'memory' ? 'memory' : 'level')),
+      .transform((v): 'level' | 'memory' | 'postgres' => (v === 'rocksdb' ? 'level' : (v as 'level' | 'memory' | 'postgres'))),
   );
+const isPostgresUrl = (v: string): boolean => {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'postgres:' || u.protocol === 'postgresql:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+};
 
 const section = <T extends z.ZodRawShape>(shape: T) =>
   z.object(shape, { error: typeError('must be a table') });
@@ -225,7 +242,16 @@ function fields() {
       leeway_seconds: intBetween(0, 300),
       refresh_reuse_grace_seconds: intBetween(0, 60),
     }),
-    storage: section({ type: storageType(), path: nonEmptyString() }),
+    storage: section({
+      type: storageType(),
+      path: nonEmptyString(),
+      url: optionalString({ test: isPostgresUrl, what: 'not a postgres://user:password@host:port/database URL' }),
+      pool_size: intBetween(4, 1000),
+      statement_timeout_ms: intBetween(100, 600_000),
+      connect_timeout_ms: intBetween(100, 600_000),
+      poll_interval_ms: intBetween(10, 60_000),
+      coherence_bound_ms: intBetween(100, 600_000),
+    }),
     cors: section({
       allow_all_origins: bool(),
       allowed_origins: list(origin(false)),
@@ -317,6 +343,19 @@ export function crossCheck(cfg: unknown, mode: ConfigMode): CrossProblem[] {
       'jwt.access_token_expiry',
       ['jwt.access_token_expiry', 'jwt.refresh_token_expiry'],
       `must be less than jwt.refresh_token_expiry (${refresh})`,
+    );
+  }
+
+  if (get('storage.type') === 'postgres' && get('storage.url') === undefined) {
+    add('storage.url', ['storage.url', 'storage.type'], 'is required when storage.type is "postgres" (or set DATABASE_URL)');
+  }
+  const poll = intAtLeast('storage.poll_interval_ms', 10);
+  const bound = intAtLeast('storage.coherence_bound_ms', 100);
+  if (poll !== undefined && bound !== undefined && poll >= bound) {
+    add(
+      'storage.poll_interval_ms',
+      ['storage.poll_interval_ms', 'storage.coherence_bound_ms'],
+      `must be less than storage.coherence_bound_ms (${bound})`,
     );
   }
 

@@ -3,6 +3,7 @@ import { buildCsp } from '../config/csp.js';
 import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
 import { panicResponse } from './errors.js';
+import { unavailableFrom } from '../errors.js';
 import { fail, send } from './respond.js';
 import { rawPath } from './request.js';
 import { corsPolicy } from './middleware/cors.js';
@@ -26,6 +27,11 @@ export function createApp(svc: AuthService): Hono {
   app.notFound((c) => send(c, null, 404));
   app.onError((err, c) => {
     if (isAuthError(err)) return fail(c, err);
+    const unavailable = unavailableFrom(err);
+    if (unavailable !== undefined) {
+      svc.core.log.warn({ err: err.message }, 'request failed: database unavailable');
+      return fail(c, unavailable);
+    }
     svc.core.log.error({ err: err.message, stack: err.stack }, 'unhandled error');
     return panicResponse();
   });

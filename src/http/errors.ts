@@ -1,4 +1,4 @@
-import { AuthError, type ErrorCode } from '../errors.js';
+import { AuthError, unavailableFrom, type ErrorCode } from '../errors.js';
 
 /** The single place where error codes become HTTP: status, X-Auth-Error and body shape. */
 interface Mapping {
@@ -24,6 +24,7 @@ const MAPPING: Record<ErrorCode, Mapping> = {
   rate_limited: { status: 429, shape: 'envelope' },
   busy: { status: 503, shape: 'envelope' },
   not_ready: { status: 503, shape: 'envelope' },
+  unavailable: { status: 503, shape: 'envelope' },
   internal: { status: 500, shape: 'envelope' },
   invalid_json: { status: 400, shape: 'extraction' },
   validation_failed: { status: 422, shape: 'extraction' },
@@ -39,10 +40,12 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** The wire answer for an AuthError. `bodyless` gives the middleware-rejection shape (empty). */
 export function errorResponse(
-  err: AuthError,
+  error: AuthError,
   opts: { bodyless?: boolean } = {},
   base: Record<string, string> = {},
 ): Response {
+  // A 500 whose root cause is the database being out of reach is a 503 (retry), not a bug.
+  const err = error.code === 'internal' ? (unavailableFrom(error) ?? error) : error;
   const m = MAPPING[err.code];
   const headers: Record<string, string> = {};
   if (m.xae) headers['x-auth-error'] = m.xae;

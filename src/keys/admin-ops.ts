@@ -41,7 +41,7 @@ async function validKey(
   try {
     key = await core.keys.get(id);
   } catch (e) {
-    throw new AuthError('internal', storageError(e));
+    throw new AuthError('internal', storageError(e), { cause: e });
   }
   if (!key || !isValidKey(key, now)) throw new AuthError('not_found', notFound);
   return key;
@@ -55,7 +55,7 @@ export async function revokeAnyKey(core: Core, id: string): Promise<void> {
     try {
       await revokeNow(core, id, key, now);
     } catch (e) {
-      throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`);
+      throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`, { cause: e });
     }
   });
 }
@@ -82,7 +82,7 @@ export async function listRootKeys(core: Core): Promise<RootKeyRow[]> {
       permissions: [...key.permissions],
     }));
   } catch (e) {
-    throw new AuthError('internal', messageOf(e));
+    throw new AuthError('internal', messageOf(e), { cause: e });
   }
 }
 
@@ -100,8 +100,8 @@ export async function revokeRootKey(core: Core, keyId: string): Promise<DeleteRo
     let active: number;
     try {
       active = (await core.keys.listRoot()).filter(([, k]) => isValidKey(k, now)).length;
-    } catch {
-      throw new AuthError('internal', 'Failed to check root keys');
+    } catch (e) {
+      throw new AuthError('internal', 'Failed to check root keys', { cause: e });
     }
     if (active <= 1) return { status: false as const, message: 'Cannot delete the last active root key' };
 
@@ -111,7 +111,7 @@ export async function revokeRootKey(core: Core, keyId: string): Promise<DeleteRo
       await revokeNow(core, keyId, key, now);
     } catch (e) {
       core.log.error({ err: messageOf(e) }, 'revoking a root key failed');
-      throw new AuthError('internal', 'Failed to update root key');
+      throw new AuthError('internal', 'Failed to update root key', { cause: e });
     }
     return { key_id: keyId, revoked_at: now };
   });
@@ -137,7 +137,7 @@ export async function revokeClientKey(
       await revokeNow(core, clientId, key, now);
     } catch (e) {
       core.log.error({ err: messageOf(e) }, 'revoking a client key failed');
-      throw new AuthError('internal', 'Failed to revoke client key');
+      throw new AuthError('internal', 'Failed to revoke client key', { cause: e });
     }
     return { message: 'Client key revoked successfully', revoked_at: now };
   });
@@ -180,13 +180,13 @@ export async function updateKeyPermissions(
     if (final.length === 0) throw new AuthError('bad_request', 'Key must have at least one permission');
     if (!removed && add.length === 0) return final;
 
-    const failed = () => new AuthError('internal', 'Failed to update key permissions');
+    const failed = (cause?: unknown) => new AuthError('internal', 'Failed to update key permissions', { cause });
     if (key.key_type === 'Client') {
       let parent: KeyRecord | undefined;
       try {
         parent = key.root_key_id === null ? undefined : await core.keys.get(key.root_key_id);
-      } catch {
-        throw failed();
+      } catch (e) {
+        throw failed(e);
       }
       const problem = checkClientKeyParent(parent, final, now);
       if (problem?.code === 'parent_lacks_permission') throw new AuthError('bad_request', problem.message);
@@ -196,7 +196,7 @@ export async function updateKeyPermissions(
       await core.store.batch([core.keys.putOp(keyId, { ...key, permissions: final })]);
     } catch (e) {
       core.log.error({ err: messageOf(e) }, 'updating key permissions failed');
-      throw failed();
+      throw failed(e);
     }
     return final;
   });

@@ -74,8 +74,8 @@ export async function mintClientKey(
     let parent: KeyRecord | undefined;
     try {
       parent = await core.keys.get(caller.keyId);
-    } catch {
-      throw new AuthError('internal', 'Failed to get root key');
+    } catch (e) {
+      throw new AuthError('internal', 'Failed to get root key', { cause: e });
     }
     if (!parent || !isValidKey(parent, now)) throw new AuthError('not_found', 'Root key not found');
     // The bearer check ran before this lock: a password change or logout may have ended the
@@ -127,7 +127,7 @@ export async function mintClientKey(
       pair = await signPair(claims, core.secrets);
     } catch (e) {
       core.log.error({ err: (e as Error).message }, 'client-key token generation failed');
-      throw new AuthError('internal', 'Failed to generate client tokens');
+      throw new AuthError('internal', 'Failed to generate client tokens', { cause: e });
     }
     try {
       await core.store.batch([
@@ -137,7 +137,7 @@ export async function mintClientKey(
       ]);
     } catch (e) {
       core.log.error({ err: (e as Error).message }, 'storing a client key failed');
-      throw new AuthError('internal', 'Failed to store client key');
+      throw new AuthError('internal', 'Failed to store client key', { cause: e });
     }
     return { clientId, pair };
   });

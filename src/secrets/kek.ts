@@ -9,7 +9,7 @@ const KEK_BYTES = SECRET_BYTES;
 
 export interface ResolveKekOptions {
   env: Record<string, string | undefined>;
-  storageType: 'level' | 'memory';
+  storageType: 'level' | 'memory' | 'postgres';
   /** `storage.path`; the KEK file is `<storagePath>.kek`, beside the data directory. */
   storagePath: string;
   warn(msg: string): void;
@@ -28,6 +28,12 @@ export async function resolveKek(opts: ResolveKekOptions): Promise<Uint8Array> {
     return new Uint8Array(createHash('sha256').update(fromEnv, 'utf8').digest());
   }
   if (opts.storageType === 'memory') return processKek();
+  if (opts.storageType === 'postgres') {
+    // Every instance must unseal the same secrets, and a file beside one instance is not shared.
+    throw new SecretsError(
+      `${KEK_ENV} must be set when storage.type is "postgres": every instance needs the same key-encryption key`,
+    );
+  }
   return readOrCreateKekFile(kekFilePath(opts.storagePath), opts.warn);
 }
 

@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
 import { nowSeconds, type Clock } from '../util/clock.js';
-import { Mutex, type BatchOp, type Store } from '../storage/store.js';
+import type { BatchOp, Store } from '../storage/store.js';
 import { SecretsError } from './errors.js';
 import { generateSecretValue } from './generate.js';
 import {
@@ -58,8 +58,9 @@ async function loadSecret(opened: OpenedRecord): Promise<LoadedSecret> {
 
 /**
  * Owns the signing secrets: creates the first one, caches primary and backup with their imported
- * keys, and rotates. Only this process writes the store (wire §6.1), so the cache stays
- * authoritative between rotations.
+ * keys, and rotates. Rotation runs in the store's `secrets` section and starts from the stored
+ * records, so of several instances sharing a store one rotation wins and the others adopt it;
+ * they also `reload()` when the change feed reports the records changed.
  */
 export class SecretManager {
   private readonly store: Store;
@@ -68,7 +69,6 @@ export class SecretManager {
   private readonly rotationIntervalSeconds: number;
   private readonly gracePeriodSeconds: number;
   private readonly log: SecretLog | undefined;
-  private readonly lock = new Mutex();
   private timer: NodeJS.Timeout | undefined;
 
   private primary!: LoadedSecret;
@@ -76,6 +76,7 @@ export class SecretManager {
   private primaryOnly!: readonly CryptoKey[];
   private withBackup: readonly CryptoKey[] | undefined;
   private backupExpiresAt = -1;
+  private backupValue: string | undefined;
 
   private constructor(opts: SecretManagerOptions) {
     this.store = opts.store;
@@ -157,8 +158,11 @@ export class SecretManager {
    * batch. Returns whether it rotated.
    */
   rotateIfDue(): Promise<boolean> {
-    return this.lock.run(async () => {
+    return this.store.exclusive('secrets', async () => {
       const now = nowSeconds(this.clock);
+      if (now - this.primary.record.created_at < this.rotationIntervalSeconds) return false;
+      // Another instance may have rotated already: start from what is stored.
+      if (this.store.feed !== undefined) await this.reloadRecords();
       const old = this.primary;
       if (now - old.record.created_at < this.rotationIntervalSeconds) return false;
 
@@ -176,6 +180,24 @@ export class SecretManager {
       );
       return true;
     });
+  }
+
+  /**
+   * Reads primary and backup from the store again (another instance rotated). Keeps the current
+   * keys when the records are unchanged, so the hot path's arrays stay the same objects.
+   */
+  reload(): Promise<void> {
+    return this.store.exclusive('secrets', () => this.reloadRecords());
+  }
+
+  private async reloadRecords(): Promise<void> {
+    const primary = await this.read(PRIMARY_KEY);
+    if (primary === undefined) throw new SecretsError(`signing secret ${PRIMARY_KEY} is missing from the store`);
+    const backup = await this.read(BACKUP_KEY);
+    const sameBackup = (backup?.record.value ?? null) === (this.backupValue ?? null);
+    if (primary.record.value === this.primary.record.value && sameBackup) return;
+    this.install(await loadSecret(primary), backup === undefined ? undefined : await loadSecret(backup));
+    this.log?.info(`signing secrets reloaded from the store (primary version ${primary.record.version})`);
   }
 
   /** Checks rotation every hour; the interval does not keep the process alive. */
@@ -202,6 +224,7 @@ export class SecretManager {
 
   private install(primary: LoadedSecret, backup: LoadedSecret | undefined): void {
     this.primary = primary;
+    this.backupValue = backup?.record.value;
     this.primaryOnly = Object.freeze([primary.key]);
     if (backup !== undefined && backup.record.value !== primary.record.value) {
       this.withBackup = Object.freeze([primary.key, backup.key]);

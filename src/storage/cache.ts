@@ -1,9 +1,15 @@
-import { decodeJson, type BatchOp, type Store } from './store.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { decodeJson, type BatchOp, type ChangeFeed, type LockName, type Store } from './store.js';
 
 /**
  * A write-through read cache in front of a store, for the records every authenticated request
- * reads (keys and sessions). Sound because one process owns the store (wire §6.1): every write
- * passes through here and updates the cache once the inner store has acknowledged it.
+ * reads (keys and sessions). Every write made here updates the cache once the inner store has
+ * acknowledged it. When one process owns the store (level, memory) that is the whole story. When
+ * other processes write it too (postgres), their writes arrive through the store's change feed
+ * and evict what they touched, and while the feed is not known to be caught up (the coherence
+ * bound) the cache answers nothing: every read goes to the database. Inside an `exclusive`
+ * section of a shared store, reads bypass the cache and writes only evict, because the section's
+ * transaction has not committed yet.
  */
 export class CachingStore implements Store {
   private readonly cache = new Map<string, Uint8Array>();
@@ -11,12 +17,41 @@ export class CachingStore implements Store {
   private readonly parsed = new Map<string, unknown>();
   /** Bumped by every write; a read that raced a write does not populate the cache. */
   private writes = 0;
+  readonly feed: ChangeFeed | undefined;
+  /** Keys written inside the current section of a shared store; evicted again when it ends. */
+  private readonly section = new AsyncLocalStorage<Set<string>>();
 
   constructor(
     private readonly inner: Store,
     private readonly prefixes: readonly string[],
     private readonly max = 50_000,
-  ) {}
+  ) {
+    this.feed = inner.feed;
+    this.feed?.subscribe((keys) => {
+      this.writes++;
+      if (keys === 'all') {
+        this.cache.clear();
+        this.parsed.clear();
+      } else for (const key of keys) this.forget(key);
+    });
+  }
+
+  /** Whether the cache may answer now (always, for a store no one else writes). */
+  private usable(): boolean {
+    return this.feed === undefined || (this.feed.coherent() && this.section.getStore() === undefined);
+  }
+
+  exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
+    if (this.feed === undefined || this.section.getStore() !== undefined) return this.inner.exclusive(name, fn);
+    const touched = new Set<string>();
+    return this.inner
+      .exclusive(name, () => this.section.run(touched, fn))
+      .finally(() => {
+        // Committed or rolled back: what was evicted during the section is read afresh.
+        this.writes++;
+        for (const key of touched) this.forget(key);
+      });
+  }
 
   get kind(): Store['kind'] {
     return this.inner.kind;
@@ -43,6 +78,15 @@ export class CachingStore implements Store {
 
   private apply(ops: readonly BatchOp[]): void {
     this.writes++;
+    const touched = this.feed === undefined ? undefined : this.section.getStore();
+    if (touched !== undefined) {
+      // Not committed yet: evict only, and again once the section ends.
+      for (const op of ops) {
+        touched.add(op.key);
+        this.forget(op.key);
+      }
+      return;
+    }
     for (const op of ops) {
       if (!this.cacheable(op.key)) continue;
       if (op.type === 'put') this.remember(op.key, op.value);
@@ -51,6 +95,7 @@ export class CachingStore implements Store {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    if (!this.usable()) return this.inner.get(key);
     const hit = this.cache.get(key);
     if (hit !== undefined) return new Uint8Array(hit);
     const before = this.writes;
@@ -60,10 +105,15 @@ export class CachingStore implements Store {
   }
 
   peekJson<T>(key: string): T | undefined {
+    if (this.feed !== undefined && !this.usable()) return undefined;
     return this.parsed.get(key) as T | undefined;
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
+    if (!this.usable()) {
+      const bytes = await this.inner.get(key);
+      return bytes === undefined ? undefined : deepFreeze(decodeJson<T>(bytes));
+    }
     const hit = this.parsed.get(key);
     if (hit !== undefined) return hit as T;
     const before = this.writes;
@@ -76,7 +126,7 @@ export class CachingStore implements Store {
   }
 
   has(key: string): Promise<boolean> {
-    return this.cache.has(key) ? Promise.resolve(true) : this.inner.has(key);
+    return this.usable() && this.cache.has(key) ? Promise.resolve(true) : this.inner.has(key);
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {

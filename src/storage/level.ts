@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { Mutex, type BatchOp, type Store } from './store.js';
+import { LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
 
 /** Another process (or another open instance in this process) holds the LevelDB lock. */
 export class StorageLockedError extends Error {
@@ -49,6 +49,7 @@ export class LevelStore implements Store {
   // Set-if-absent is check-then-write; one process owns the directory (LevelDB's lock), so an
   // in-process mutex makes it atomic. Plain writes skip it: LevelDB serialises them itself.
   private readonly lock = new Mutex();
+  private readonly sections = new LocalLocks();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -116,6 +117,10 @@ export class LevelStore implements Store {
   async batch(ops: BatchOp[]): Promise<void> {
     this.assertOpen();
     await this.db.batch(ops, SYNC);
+  }
+
+  exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
+    return this.sections.run(name, fn);
   }
 
   putIfAbsent(key: string, value: Uint8Array, alsoOps: BatchOp[] = []): Promise<boolean> {

@@ -1,10 +1,11 @@
-import { Mutex, type BatchOp, type Store } from './store.js';
+import { LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
 
 /** Ephemeral store for tests and throwaway nodes; keys sorted like LevelDB's (bytewise). */
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private readonly data = new Map<string, Uint8Array>();
   private readonly lock = new Mutex();
+  private readonly sections = new LocalLocks();
   private closed = false;
 
   private assertOpen(): void {
@@ -40,6 +41,10 @@ export class MemoryStore implements Store {
       if (value === undefined) this.data.delete(key);
       else this.data.set(key, value);
     }
+  }
+
+  exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
+    return this.sections.run(name, fn);
   }
 
   putIfAbsent(key: string, value: Uint8Array, alsoOps: BatchOp[] = []): Promise<boolean> {

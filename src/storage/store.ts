@@ -24,7 +24,18 @@ export interface Store {
   /** Entries whose key starts with `prefix`, in byte-lexicographic key order. */
   scan(prefix: string): Promise<Array<[string, Uint8Array]>>;
   close(): Promise<void>;
-  readonly kind: 'memory' | 'level';
+  readonly kind: 'memory' | 'level' | 'postgres';
+  /**
+   * Runs `fn` holding the named lock against every process that shares this store. Sections
+   * that read, decide and write (refresh, password changes, revocations) run inside one, so a
+   * stale copy never overwrites a newer record. For a shared database the section is also one
+   * transaction: its reads see the latest committed state, its writes commit together when `fn`
+   * resolves, and none of them do when it throws. Sections nest (same lock names in the same
+   * order everywhere: account, then session).
+   */
+  exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T>;
+  /** Present when other processes write the same store: their writes, as a change feed. */
+  readonly feed?: ChangeFeed;
   /**
    * Optional: a decoded JSON value, which a caching store may share between callers. The result
    * is deeply frozen and must not be mutated.
@@ -35,6 +46,23 @@ export interface Store {
    * which says nothing about whether the key exists. Same sharing rules as getJson.
    */
   peekJson?<T>(key: string): T | undefined;
+}
+
+/** The critical sections the service serialises; see `Store.exclusive`. */
+export type LockName = 'account' | 'session' | 'secrets';
+
+/** Keys written by other processes, and whether this process is caught up with them. */
+export interface ChangeFeed {
+  /**
+   * Calls `listener` with keys other processes changed, or `'all'` when some changes may have
+   * been missed (a reconnect): then every cached record is suspect.
+   */
+  subscribe(listener: (keys: readonly string[] | 'all') => void): void;
+  /**
+   * True while this process has heard of every change committed more than the coherence
+   * bound ago; a cache must not answer from memory while this is false.
+   */
+  coherent(): boolean;
 }
 
 const encoder = new TextEncoder();
@@ -60,6 +88,21 @@ export function putOp(key: string, value: unknown): BatchOp {
 
 export function delOp(key: string): BatchOp {
   return { type: 'del', key };
+}
+
+/** A critical section: `run` holds the lock while `fn` runs. */
+export interface SectionLock {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** One in-process mutex per lock name: enough for a store that one process owns. */
+export class LocalLocks {
+  private readonly mutexes = new Map<LockName, Mutex>();
+  run<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
+    let m = this.mutexes.get(name);
+    if (m === undefined) this.mutexes.set(name, (m = new Mutex()));
+    return m.run(fn);
+  }
 }
 
 /** Serialises critical sections (check-then-write) inside one process that owns the store. */

@@ -36,9 +36,14 @@ export async function refreshTokens(
   host: HostSource,
 ): Promise<TokenPair> {
   const onOutcome = (o: RefreshOutcome) => core.metrics.refresh(o);
-  const fail = (code: 'unauthorized' | 'invalid_node' | 'token_revoked' | 'token_reuse' | 'internal', m: string, o: RefreshOutcome): never => {
+  const fail = (
+    code: 'unauthorized' | 'invalid_node' | 'token_revoked' | 'token_reuse' | 'internal',
+    m: string,
+    o: RefreshOutcome,
+    cause?: unknown,
+  ): never => {
     onOutcome(o);
-    throw new AuthError(code, m);
+    throw new AuthError(code, m, { cause });
   };
   const L = core.config.jwt.leeway_seconds;
 
@@ -63,7 +68,7 @@ export async function refreshTokens(
   if (hostProblem !== undefined) return fail('invalid_node', hostProblem, 'invalid');
 
   const storageFail = (e: unknown): never =>
-    fail('internal', `Failed to refresh token: Storage error: ${messageOf(e)}`, 'error');
+    fail('internal', `Failed to refresh token: Storage error: ${messageOf(e)}`, 'error', e);
 
   const key = await core.keys.get(refresh.sub).catch(storageFail);
   const now = nowSeconds(core.clock);

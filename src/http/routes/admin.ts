@@ -91,8 +91,8 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     let rows;
     try {
       rows = await listClientKeys(core.store, nowSeconds(core.clock));
-    } catch {
-      throw new AuthError('internal', 'Failed to list client keys');
+    } catch (e) {
+      throw new AuthError('internal', 'Failed to list client keys', { cause: e });
     }
     return ok(c, rows);
   });
@@ -243,9 +243,9 @@ async function createRootAccount(c: Context, svc: AuthService): Promise<Response
     }));
   } catch (e) {
     if (e instanceof AuthError) throw e; // busy: 503 + Retry-After (wire §8.2)
-    if (e instanceof ProvisionError) throw new AuthError('internal', e.message);
+    if (e instanceof ProvisionError) throw new AuthError('internal', e.message, { cause: e });
     core.log.error({ err: (e as Error).message }, 'POST /admin/keys: provisioning failed');
-    throw new AuthError('internal', `Failed to store root key: ${(e as Error).message}`);
+    throw new AuthError('internal', `Failed to store root key: ${(e as Error).message}`, { cause: e });
   }
   return ok(c, { status: true, message: outcome === 'created' ? 'Key was created' : 'Key was updated' });
 }

@@ -200,7 +200,7 @@ async function endSession(svc: AuthService, refreshToken: string): Promise<void>
       core.metrics.sessionsRevoked('logout');
     });
   } catch (e) {
-    throw new AuthError('internal', `Failed to end session: Storage error: ${(e as Error).message}`);
+    throw new AuthError('internal', `Failed to end session: Storage error: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -237,7 +237,7 @@ function registerMockToken(app: Hono, svc: AuthService): void {
     try {
       await core.store.batch([core.keys.putOp(keyId, key)]);
     } catch (e) {
-      throw new AuthError('internal', `Failed to create mock key: ${(e as Error).message}`);
+      throw new AuthError('internal', `Failed to create mock key: ${(e as Error).message}`, { cause: e });
     }
     try {
       const refreshExp = now + core.config.jwt.refresh_token_expiry;
@@ -259,9 +259,9 @@ function registerMockToken(app: Hono, svc: AuthService): void {
         'x-key-id': keyId,
         'x-warning': 'Mock token - for testing only',
       });
-    } catch {
+    } catch (e) {
       await core.store.del(`root_key:${keyId}`).catch(() => {});
-      throw new AuthError('internal', 'Failed to generate mock tokens');
+      throw new AuthError('internal', 'Failed to generate mock tokens', { cause: e });
     }
   });
   app.all('/auth/mock-token', methodNotAllowed('POST'));
