@@ -62,14 +62,26 @@ export function envVarKey(name: string): string | undefined {
   return name.slice(PREFIX.length).split('__').map((s) => s.toLowerCase()).join('.');
 }
 
+/**
+ * `DATABASE_URL`, the conventional variable of PostgreSQL hosting, as a fallback: it applies
+ * only when no other layer gives `storage.url` a value (an empty one means unset).
+ */
+export function databaseUrlFallback(
+  env: Readonly<Record<string, string | undefined>>,
+  layers: readonly Layer[],
+): Layer {
+  const layer = emptyLayer();
+  const url = env.DATABASE_URL;
+  const given = layers.some((l) => l.assignments.some((a) => a.path === 'storage.url' && a.value !== ''));
+  if (!given && url !== undefined && url !== '') {
+    layer.assignments.push({ path: 'storage.url', value: url, source: 'DATABASE_URL' });
+  }
+  return layer;
+}
+
 export function envLayer(env: Readonly<Record<string, string | undefined>>): Layer {
   const layer = emptyLayer();
   const setBy = new Map<string, string>();
-  // The conventional variable of PostgreSQL hosting; AUTH__STORAGE__URL, applied after it, wins.
-  const databaseUrl = env.DATABASE_URL;
-  if (databaseUrl !== undefined && databaseUrl !== '') {
-    layer.assignments.push({ path: 'storage.url', value: databaseUrl, source: 'DATABASE_URL' });
-  }
   // Sorted, so that two spellings of one key resolve the same way on every run.
   for (const name of Object.keys(env).sort()) {
     const raw = env[name];

@@ -46,7 +46,7 @@ describe('defaults', () => {
         leeway_seconds: 60,
         refresh_reuse_grace_seconds: 0,
       },
-      storage: { type: 'level', path: './data/auth' },
+      storage: { type: 'level', path: './data/auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 },
       cors: {
         allow_all_origins: true,
         allowed_origins: [],
@@ -113,7 +113,7 @@ describe('defaults', () => {
     const standalone = defaultConfig('standalone');
     const embedded = defaultConfig('embedded');
     expect(embedded.jwt.access_token_expiry).toBe(3600);
-    expect(embedded.storage).toEqual({ type: 'level', path: 'auth' });
+    expect(embedded.storage).toEqual({ type: 'level', path: 'auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 });
     expect(embedded.cors.allow_all_origins).toBe(false);
     expect(embedded.cors.allowed_headers).toEqual(['Authorization', 'Content-Type', 'Accept']);
     expect(embedded.cors.exposed_headers).toEqual([]);
@@ -155,7 +155,7 @@ path = "/var/lib/auth"
     expect(config.jwt.issuer).toBe('from-file');
     expect(config.jwt.access_token_expiry).toBe(600);
     expect(config.jwt.refresh_token_expiry).toBe(2592000);
-    expect(config.storage).toEqual({ type: 'level', path: '/var/lib/auth' });
+    expect(config.storage).toMatchObject({ type: 'level', path: '/var/lib/auth' });
   });
 
   it('the environment overrides the file, --bind overrides both', () => {
@@ -276,7 +276,7 @@ max_failures = -1
       `invalid configuration: jwt.access_token_expiry (from ${file}): must be a positive integer`,
       `invalid configuration: jwt.leeway_seconds (from ${file}): must be an integer between 0 and 300`,
       `invalid configuration: jwt.refresh_reuse_grace_seconds (from ${file}): must be an integer between 0 and 60`,
-      'invalid configuration: storage.type (from AUTH__STORAGE__TYPE): must be one of "level", "rocksdb", "memory", got "sqlite"',
+      'invalid configuration: storage.type (from AUTH__STORAGE__TYPE): must be one of "level", "rocksdb", "memory", "postgres", got "sqlite"',
       `invalid configuration: cors.allowed_origins[1] (from ${file}): not an origin: "example.com"`,
       `invalid configuration: cors.allowed_methods[1] (from ${file}): not an HTTP method: "GE T"`,
       `invalid configuration: cors.allowed_headers[1] (from ${file}): not a header name: "X Bad"`,
@@ -495,7 +495,7 @@ frame_ancestors = ["'none'"]
 describe('aliases and partial sections', () => {
   it('storage.type rocksdb is level', () => {
     const file = toml('[storage]\ntype = "rocksdb"\npath = "/data/auth"\n');
-    expect(load({ file }).config.storage).toEqual({ type: 'level', path: '/data/auth' });
+    expect(load({ file }).config.storage).toMatchObject({ type: 'level', path: '/data/auth' });
     expect(load({ env: { AUTH__STORAGE__TYPE: 'rocksdb' } }).config.storage.type).toBe('level');
     expect(configFromPartial({ storage: { type: 'rocksdb' } }).storage.type).toBe('level');
   });
@@ -529,7 +529,7 @@ describe('embedded (createAuth)', () => {
       const { config, warnings } = resolveEmbeddedConfig({ storage: { path: '/node/auth' } });
       expect(config.jwt.issuer).toBe('calimero-auth');
       expect(config.jwt.access_token_expiry).toBe(3600);
-      expect(config.storage).toEqual({ type: 'level', path: '/node/auth' });
+      expect(config.storage).toMatchObject({ type: 'level', path: '/node/auth' });
       expect(config.cors.allow_all_origins).toBe(false);
       expect(warnings).toEqual([]);
     } finally {
@@ -568,7 +568,7 @@ describe('embedded (createAuth)', () => {
 describe('configFromPartial', () => {
   it('builds a full config from a small override', () => {
     const config = configFromPartial({ storage: { type: 'memory' }, jwt: { leeway_seconds: 0 } });
-    expect(config.storage).toEqual({ type: 'memory', path: './data/auth' });
+    expect(config.storage).toMatchObject({ type: 'memory', path: './data/auth' });
     expect(config.jwt.leeway_seconds).toBe(0);
     expect(config.jwt.issuer).toBe('calimero-auth');
   });
@@ -578,5 +578,34 @@ describe('configFromPartial', () => {
     expect(problemsOf(() => configFromPartial({ jwt: { issuer: '' } }, 'embedded'))).toEqual([
       'invalid configuration: jwt.issuer (from createAuth): must be a non-empty string',
     ]);
+  });
+});
+
+describe('storage.type postgres', () => {
+  const URL_A = 'postgres://mero:pw@db-a:5432/auth';
+  const URL_B = 'postgresql://mero@db-b/auth';
+
+  it('takes storage.url from the file, then AUTH__STORAGE__URL, with DATABASE_URL only as the fallback', () => {
+    const file = toml(`[storage]\ntype = "postgres"\nurl = "${URL_A}"\n`);
+    expect(load({ file, env: { DATABASE_URL: URL_B } }).config.storage.url).toBe(URL_A);
+    expect(load({ file, env: { AUTH__STORAGE__URL: URL_B } }).config.storage.url).toBe(URL_B);
+    const bare = toml('[storage]\ntype = "postgres"\nurl = ""\n');
+    expect(load({ file: bare, env: { DATABASE_URL: URL_B } }).config.storage.url).toBe(URL_B);
+    expect(load({ env: { AUTH__STORAGE__TYPE: 'postgres', DATABASE_URL: URL_B } }).config.storage.url).toBe(URL_B);
+  });
+
+  it('requires a URL, and a postgres one', () => {
+    expect(() => load({ env: { AUTH__STORAGE__TYPE: 'postgres' } })).toThrow(
+      'invalid configuration: storage.url (from AUTH__STORAGE__TYPE): is required when storage.type is "postgres" (or set DATABASE_URL)',
+    );
+    expect(() => load({ env: { AUTH__STORAGE__URL: 'mysql://x/y' } })).toThrow(
+      'invalid configuration: storage.url (from AUTH__STORAGE__URL): not a postgres://user:password@host:port/database URL: "mysql://x/y"',
+    );
+  });
+
+  it('keeps the poll interval below the coherence bound', () => {
+    expect(() => load({ env: { AUTH__STORAGE__POLL_INTERVAL_MS: '1000' } })).toThrow(
+      'invalid configuration: storage.poll_interval_ms (from AUTH__STORAGE__POLL_INTERVAL_MS): must be less than storage.coherence_bound_ms (1000)',
+    );
   });
 });

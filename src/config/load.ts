@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type * as z from 'zod';
 import { defaultValues } from './defaults.js';
-import { envLayer } from './env.js';
+import { databaseUrlFallback, envLayer } from './env.js';
 import { ConfigError, formatProblem, formatSourceProblem } from './errors.js';
 import { emptyLayer, isTable, objectLayer } from './layers.js';
 import type { Assignment, Layer } from './layers.js';
@@ -52,6 +52,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     layers.push(file.layer);
   }
   layers.push(envLayer(opts.env ?? process.env));
+  layers.push(databaseUrlFallback(opts.env ?? process.env, layers));
   if (opts.bind !== undefined) {
     layers.push({
       assignments: [{ path: 'listen_addr', value: opts.bind, source: '--bind' }],

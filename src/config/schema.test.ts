@@ -13,7 +13,7 @@ describe('key tree', () => {
     expect(LEAF_KEYS.has('user_password.bootstrap_secret')).toBe(false);
   });
 
-  it('the optional strings are exactly the three of §7.4', () => {
+  it('the optional strings are exactly those of §7.4, and storage.url', () => {
     const optional = [...LEAF_KEYS].filter(([, kind]) => kind === 'optional-string').map(([k]) => k);
     expect(optional.sort()).toEqual([...OPTIONAL_STRING_KEYS].sort());
   });
@@ -29,6 +29,12 @@ describe('key tree', () => {
       'jwt.refresh_reuse_grace_seconds',
       'storage.type',
       'storage.path',
+      'storage.url',
+      'storage.pool_size',
+      'storage.statement_timeout_ms',
+      'storage.connect_timeout_ms',
+      'storage.poll_interval_ms',
+      'storage.coherence_bound_ms',
       'cors.allow_all_origins',
       'cors.allowed_origins',
       'cors.allowed_methods',

@@ -106,6 +106,7 @@ export const OPTIONAL_STRING_KEYS = [
   'jwt.node_host',
   'metrics.listen_addr',
   'development.mock_auth_header_value',
+  'storage.url',
 ] as const;
 
 /** Legacy Rust keys that are accepted without a warning and dropped. */
