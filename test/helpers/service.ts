@@ -39,6 +39,8 @@ export async function makeTestService(
     clock?: ManualClock;
     /** Hashing slots and queue (wire §8.2); AuthService.open only takes the slot count. */
     hashPool?: HashPoolOptions;
+    /** What AuthService.open reads MERO_AUTH_SECRET_KEK from (a postgres store needs it); default {}. */
+    env?: Record<string, string | undefined>;
   } = {},
 ): Promise<TestService> {
   const config = configFromPartial({
@@ -51,7 +53,7 @@ export async function makeTestService(
   const svc = await AuthService.open(config, {
     clock,
     store,
-    env: {},
+    env: opts.env ?? {},
     ...(opts.hashPool?.slots === undefined ? {} : { hashSlots: opts.hashPool.slots }),
   });
   if (opts.hashPool?.queue !== undefined) {
