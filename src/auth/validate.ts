@@ -1,5 +1,5 @@
 import type { Core } from '../core.js';
-import { AuthError } from '../errors.js';
+import { AuthError, unavailableFrom } from '../errors.js';
 import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
 import { effectivePermissions } from '../permissions/effective.js';
 import type { TokenClaims } from '../tokens/claims.js';
@@ -51,8 +51,8 @@ export async function authenticateAccess(
   if (key === undefined) {
     try {
       key = await core.keys.get(claims.sub);
-    } catch {
-      throw new AuthError('invalid_token', 'Failed to verify key');
+    } catch (e) {
+      throw lookupFailure(e);
     }
   }
   if (!key) throw new AuthError('invalid_token', 'Key not found');
@@ -64,8 +64,8 @@ export async function authenticateAccess(
   if (session === undefined) {
     try {
       session = await core.sessions.get(claims.sid);
-    } catch {
-      throw new AuthError('invalid_token', 'Failed to verify key');
+    } catch (e) {
+      throw lookupFailure(e);
     }
   }
   if (!session) throw new AuthError('invalid_token', 'Session not found');
@@ -117,4 +117,12 @@ export function tokenFromRequest(authorization: string | undefined, forwardedUri
     }
   }
   return undefined;
+}
+
+/**
+ * A failed key or session lookup: Rust's 401 `Failed to verify key`, except when the shared
+ * database is out of reach — then 503, so a client does not throw away a good token.
+ */
+function lookupFailure(e: unknown): AuthError {
+  return unavailableFrom(e) ?? new AuthError('invalid_token', 'Failed to verify key');
 }
