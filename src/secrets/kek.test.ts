@@ -142,3 +142,20 @@ describe('resolveKek: environment and memory', () => {
     expect(kek).toEqual(new Uint8Array(createHash('sha256').update('k').digest()));
   });
 });
+
+describe('resolveKek: a store shared by several instances (postgres)', () => {
+  const opts = { storageType: 'postgres' as const, storagePath: '/nonexistent/auth', warn: () => undefined };
+
+  it('takes the key from MERO_AUTH_SECRET_KEK, as every instance must', async () => {
+    const kek = await resolveKek({ ...opts, env: { MERO_AUTH_SECRET_KEK: 'shared passphrase' } });
+    expect(Buffer.from(kek)).toEqual(createHash('sha256').update('shared passphrase').digest());
+  });
+
+  it('refuses to start without it (a KEK file beside one instance is not shared)', async () => {
+    const attempt = resolveKek({ ...opts, env: {} });
+    await expect(attempt).rejects.toBeInstanceOf(SecretsError);
+    await expect(attempt).rejects.toThrow(
+      'MERO_AUTH_SECRET_KEK must be set when storage.type is "postgres": every instance needs the same key-encryption key',
+    );
+  });
+});
