@@ -195,10 +195,9 @@ export class PostgresStore implements Store, ChangeFeed {
     }
     return this.local.run(name, () =>
       this.transaction(async (tx) => {
-        await this.lock(tx.client, name);
         tx.held.add(name);
         return this.tx.run(tx, fn);
-      }),
+      }, name),
     );
   }
 
@@ -362,7 +361,8 @@ export class PostgresStore implements Store, ChangeFeed {
     return this.transaction(fn);
   }
 
-  private async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** `lock`: an advisory lock taken with BEGIN, in the same round trip. */
+  private async transaction<T>(fn: (tx: Tx) => Promise<T>, lock?: LockName): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -372,7 +372,10 @@ export class PostgresStore implements Store, ChangeFeed {
     }
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
+      // Constants only (no parameters), so both statements go as one simple query.
+      await client.query(
+        lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${LOCK_IDS[lock]})`,
+      );
       const tx: Tx = { client, held: new Set(), changed: new Set() };
       const result = await fn(tx);
       await this.publish(tx);
@@ -390,15 +393,14 @@ export class PostgresStore implements Store, ChangeFeed {
   private async publish(tx: Tx): Promise<void> {
     const keys = [...tx.changed].filter((k) => !k.startsWith(UNFED_PREFIX));
     if (keys.length === 0) return;
-    const r = await tx.client.query<{ seq: string }>(
-      'UPDATE mero_auth_feed SET seq = seq + 1 WHERE id = 1 RETURNING seq',
-    );
-    const seq = r.rows[0]?.seq;
+    // One round trip: number the change, record its keys, notify (delivered on commit).
     await tx.client.query(
-      'INSERT INTO mero_auth_changes (seq, key, origin) SELECT $1, k, $2 FROM unnest($3::bytea[]) AS k',
-      [seq, this.origin, keys.map(keyBytes)],
+      `WITH s AS (UPDATE mero_auth_feed SET seq = seq + 1 WHERE id = 1 RETURNING seq),
+            i AS (INSERT INTO mero_auth_changes (seq, key, origin)
+                  SELECT s.seq, k, $1 FROM s, unnest($2::bytea[]) AS k)
+       SELECT pg_notify($3, s.seq::text) FROM s`,
+      [this.origin, keys.map(keyBytes), NOTIFY_CHANNEL],
     );
-    await tx.client.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, String(seq)]);
   }
 
   private async migrate(): Promise<void> {
