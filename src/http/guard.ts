@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { checkBearer, checkBearerToken, type BearerCaller } from '../auth/bearer.js';
-import { isAuthError } from '../errors.js';
+import { isAuthError, unavailableFrom } from '../errors.js';
 import { allowsRoute } from '../permissions/allows-route.js';
 import { rawPathProblem } from '../permissions/raw-path.js';
 import type { Core } from '../core.js';
@@ -89,6 +89,10 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
         caller = await checkBearerToken(core, token, host);
       }
     } catch (e) {
+      // The database out of reach says nothing about the token: 503, so the client keeps it.
+      if ((isAuthError(e) && e.code === 'unavailable') || unavailableFrom(e) !== undefined) {
+        return new Response(null, { status: 503, headers: { 'retry-after': '1', 'content-length': '0' } });
+      }
       if (isAuthError(e)) {
         if (e.code === 'token_expired') return bare(401, 'token_expired');
         if (e.code === 'token_revoked') return bare(403, 'token_revoked');

@@ -291,9 +291,7 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
       expectUnavailable('validate', refused.reply);
     }
     // So does every /admin route's bearer check (both instances are past the bound now): a
-    // client must not be told its good token is invalid because the database is down. (Fails
-    // at the time of writing: src/http/middleware/admin-auth.ts turns the `unavailable` error of
-    // the bearer check into a bodyless 401 invalid_token.)
+    // client must not be told its good token is invalid because the database is down.
     for (const node of [a, b]) {
       expectUnavailable('GET /admin/keys', await request(`${node.url}/admin/keys`, { headers: bearer(before.access_token) }));
     }

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { checkBearer } from '../../auth/bearer.js';
 import type { Core } from '../../core.js';
-import { AuthError, isAuthError } from '../../errors.js';
+import { AuthError, isAuthError, unavailableFrom } from '../../errors.js';
 import { allowsRoute, rawPathProblem } from '../../permissions/index.js';
 import { rawPathOf } from '../request.js';
 import { fail, send } from '../respond.js';
@@ -59,6 +59,9 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
     try {
       caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
     } catch (e) {
+      // The database out of reach says nothing about the token: 503, so the client keeps it.
+      const unavailable = isAuthError(e) && e.code === 'unavailable' ? e : unavailableFrom(e);
+      if (unavailable !== undefined) return fail(c, unavailable);
       // Token failures only: anything unexpected is a failed check, never a 500 (wire §5.1).
       const err = isAuthError(e) && BEARER_CODES.has(e.code) ? e : new AuthError('invalid_token', 'Invalid token');
       return fail(c, err, { bodyless: true });
