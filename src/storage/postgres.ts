@@ -357,7 +357,13 @@ export class PostgresStore implements Store, ChangeFeed {
   private async write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     this.assertOpen();
     const current = this.tx.getStore();
-    if (current !== undefined) return fn(current).catch((e: unknown) => Promise.reject(unavailable(e)));
+    if (current !== undefined) {
+      try {
+        return await fn(current);
+      } catch (e) {
+        throw unavailable(e);
+      }
+    }
     return this.transaction(fn);
   }
 
@@ -370,7 +376,14 @@ export class PostgresStore implements Store, ChangeFeed {
     } catch (e) {
       throw unavailable(e);
     }
+    // A checked-out client has no listener of the pool's: without one, the server dropping the
+    // connection mid-section would be an uncaught 'error' event that ends the process. The query
+    // in flight fails on its own; this only remembers that the client is unusable.
     let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken ??= e;
+    };
+    client.on('error', onError);
     try {
       // Constants only (no parameters), so both statements go as one simple query.
       await client.query(
@@ -382,9 +395,10 @@ export class PostgresStore implements Store, ChangeFeed {
       await client.query('COMMIT');
       return result;
     } catch (e) {
-      await client.query('ROLLBACK').catch((re: Error) => (broken = re));
-      throw unavailable(e);
+      if (broken === undefined) await client.query('ROLLBACK').catch((re: Error) => (broken = re));
+      throw broken !== undefined && !isDatabaseFailure(e) && !(e instanceof StoreUnavailableError) ? unavailable(broken) : unavailable(e);
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -406,6 +420,10 @@ export class PostgresStore implements Store, ChangeFeed {
   private async migrate(): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
+    const onError = (e: Error) => {
+      broken ??= e;
+    };
+    client.on('error', onError); // see transaction()
     try {
       await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_NAMESPACE, LOCK_IDS.migrate]);
       try {
@@ -437,6 +455,7 @@ export class PostgresStore implements Store, ChangeFeed {
         });
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }
@@ -612,16 +631,29 @@ function keyBytes(key: string): Buffer {
 }
 
 /**
- * Programming errors (SQL syntax, constraint, data) stay what they are; everything else — a
- * refused or dropped connection, a timeout, a server shutting down — is the database being
- * unavailable.
+ * A failure of the database or of the way to it becomes StoreUnavailableError: a refused, reset
+ * or dropped connection, a timeout, a server shutting down or in recovery. Everything else
+ * passes through unchanged — an error the section's own code threw (an AuthError refusal), and
+ * SQL errors of classes 22 (data), 23 (constraint) and 42 (syntax), which are bugs to see.
  */
-function unavailable(e: unknown): Error {
-  if (e instanceof StoreUnavailableError || e instanceof TypeError) return e;
+function unavailable(e: unknown): unknown {
+  return isDatabaseFailure(e) ? new StoreUnavailableError(`database unavailable: ${errorText(e)}`, { cause: e }) : e;
+}
+
+// SQLSTATE classes of a server that cannot serve now: connection exception, insufficient
+// resources, operator intervention (shutdown, cancel, statement timeout), system error.
+const UNAVAILABLE_SQLSTATE = /^(08|53|57|58|40P01)/;
+// pg's own messages for a client-side connection failure (they carry no code).
+const CONNECTION_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed|Query read timeout|Connection timeout)/;
+
+function isDatabaseFailure(e: unknown): boolean {
+  if (e instanceof StoreUnavailableError || !(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
-  if (typeof code === 'string' && /^(22|23|42)/.test(code)) return e as Error;
-  if (e instanceof Error && e.message === 'store is closed') return e;
-  return new StoreUnavailableError(`database unavailable: ${errorText(e)}`, { cause: e });
+  if (e instanceof pg.DatabaseError) return typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code);
+  // Node socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ENOTFOUND, …).
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && 'syscall' in e) return true;
+  return CONNECTION_MESSAGES.test(e.message);
 }
 
 export function redactUrl(url: string): string {

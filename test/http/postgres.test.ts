@@ -225,13 +225,10 @@ describeWithPostgres('several services on one PostgreSQL database', () => {
     await expectErr(res, 404, 'Key not found');
   });
 
-  // KNOWN BUG (src/storage/postgres.ts, transaction() and write(): `throw unavailable(e)`): an
-  // AuthError thrown inside a locked section (here keyWriteLock → validKey's not_found) is wrapped
-  // in a StoreUnavailableError, so src/http/app.ts's onError answers 503 "database cannot be
-  // reached" instead of 404. Same for every refusal thrown under accountLock/sessionLock (DELETE
-  // /admin/keys/:id for an unknown key, "Not a root key", "Key must have at least one
-  // permission", …). Flip to `it` once fixed.
-  it.fails('PUT /admin/keys/:id/permissions for an unknown key is a 404 on postgres too', async () => {
+  // Regression: an AuthError thrown inside a locked section (here keyWriteLock → not_found) was
+  // wrapped as a database outage and answered 503 instead of 404; the same held for every refusal
+  // under accountLock/sessionLock.
+  it('PUT /admin/keys/:id/permissions for an unknown key is a 404 on postgres too', async () => {
     const url = await createDatabase(sharedPgUrl(), 'svc_not_found');
     const s = await instance(url, new ManualClock());
     const { access } = await s.login();
@@ -272,10 +269,8 @@ describeWithPostgres('several services on one PostgreSQL database', () => {
       ];
       cluster.stop();
       try {
-        // pg_ctl ran synchronously, so the pool has not yet seen its idle connections close. Let it
-        // drop them first: handing one of those out to a transaction is the uncaught-'error' crash
-        // pinned by the known-bug test in test/storage/postgres.test.ts, not what this test is about.
-        await until(() => poolOf(s).idleCount === 0, 5_000, 'the pool to drop its dead idle connections');
+        // No wait for the pool to drop its dead idle connections: handing one out must fail that
+        // request with a 503, not end the process.
         feedNow = 1_001; // no feed read can have succeeded since: incoherent, caches bypassed
         expect(pgStore(s).coherent()).toBe(false);
         for (const [what, send] of requests) await expectUnavailable(await send(), what);

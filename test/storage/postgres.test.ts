@@ -263,12 +263,10 @@ describeWithPostgres('PostgresStore across instances', () => {
       expect(await b.putIfAbsent('pia', bytes('v2'))).toBe(true);
     });
 
-    // KNOWN BUG (src/storage/postgres.ts, transaction(): `throw unavailable(e)`): whatever the
-    // section's function throws is wrapped in a StoreUnavailableError unless it is a TypeError or
-    // carries a SQL error code, so callers cannot tell "my check refused" from "the database is
-    // down" (at the HTTP level: a 503 instead of a 404, see test/http/postgres.test.ts). The
-    // memory and level backends pass the error through unchanged. Flip to `it` once fixed.
-    it.fails('a throw inside a section rejects with that very error, not a StoreUnavailableError', async () => {
+    // Regression: the section's own refusal used to come back as a StoreUnavailableError (at the
+    // HTTP level a 503 instead of a 404, see test/http/postgres.test.ts). Memory and level pass
+    // the error through unchanged; so must postgres.
+    it('a throw inside a section rejects with that very error, not a StoreUnavailableError', async () => {
       const { a } = await pair('excl_error');
       const boom = new Error('boom');
       const err = await a.exclusive('account', () => Promise.reject(boom)).catch((e: unknown) => e);
@@ -497,13 +495,10 @@ describeWithPostgres('PostgresStore across instances', () => {
   });
 
   describe('connection dropped under an open section', () => {
-    // KNOWN BUG (src/storage/postgres.ts, transaction() / migrate() / runTransaction(): clients
-    // taken with pool.connect() have no 'error' listener while checked out; pg-pool removes its
-    // idle listener on checkout, and only pool.query() adds one). When the server ends such a
-    // connection (restart, failover, pg_terminate_backend, network cut) pg's Client emits 'error'
-    // with no listener: an uncaught exception that kills the whole process instead of the one
-    // section rejecting with StoreUnavailableError. Flip to `it` once fixed.
-    it.fails('the section rejects with StoreUnavailableError and the process lives on', async () => {
+    // Regression: a client taken with pool.connect() had no 'error' listener while checked out
+    // (pg-pool removes its idle one on checkout), so the server ending the connection mid-section
+    // (restart, failover, pg_terminate_backend) was an uncaught 'error' that ended the process.
+    it('the section rejects with StoreUnavailableError and the process lives on', async () => {
       const { url, raw } = await pair('drop_in_section');
       const module = join(dirname(inject('meroAuthCli')), 'storage', 'postgres.js');
       const child = new Child('pg-section-drop.mjs', [module, url]);
@@ -681,11 +676,8 @@ describeWithPostgres('PostgresStore across instances', () => {
 
       cluster.stop();
       try {
-        // pg_ctl ran synchronously: let the pool notice its idle connections died before anything
-        // checks one out (a dead one handed to a transaction is the uncaught-'error' crash of the
-        // known-bug test above, not what this test is about).
-        const pool = (s as unknown as { pool: pg.Pool }).pool;
-        await until(() => pool.idleCount === 0, 5_000, 'the pool to drop its dead idle connections');
+        // No wait for the pool to notice its idle connections died: a dead one handed to a
+        // transaction must fail that transaction, not the process.
         const ops: Array<[string, () => Promise<unknown>]> = [
           ['get', () => s.get('k')],
           ['has', () => s.has('k')],
