@@ -517,6 +517,7 @@ export class SharedLoginAttempts {
       .sort((a, b) => (a.bucket < b.bucket ? -1 : 1));
     return this.store.runTransaction(async (client) => {
       let retry = 0;
+      let locked = false;
       for (const { bucket, maxFailures } of sorted) {
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`mero_auth:login:${bucket}`]);
         await client.query(
@@ -532,13 +533,17 @@ export class SharedLoginAttempts {
           // The bucket reopens when enough failures leave the window to make room for one.
           const oldest = Number(failures[failures.length - maxFailures]?.at_ms ?? nowMs);
           retry = Math.max(retry, Math.max(1, Math.ceil((oldest + windowMs - nowMs) / 1000)));
+          locked = true;
         } else if (r.rows.length >= maxFailures) {
           retry = Math.max(retry, 1);
         }
       }
+      // Budget taken only by attempts still in flight (on other instances): try again in a
+      // second, and nothing is recorded — no wrong password has been seen.
+      if (retry > 0 && !locked) return { admitted: false, retryAfterSeconds: retry };
       if (retry > 0) {
-        // A refused attempt counts as a failure, as in the in-process limiter: it keeps the
-        // bucket locked. Each bucket keeps only its newest `maxFailures` failures.
+        // An attempt refused by a locked bucket counts as a failure, as in the in-process
+        // limiter: it keeps the bucket locked. Each bucket keeps only its newest `maxFailures`.
         for (const { bucket, maxFailures } of sorted) {
           await client.query(
             'INSERT INTO mero_auth_login_attempts (bucket, id, at_ms, failed) VALUES ($1, $2, $3, true)',

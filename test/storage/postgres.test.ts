@@ -606,6 +606,9 @@ describeWithPostgres('PostgresStore across instances', () => {
       await admitted(lb.begin(limits, 1_000, WINDOW));
       // Two pending of two, one on each instance: refused for a second.
       expect(await la.begin(limits, 1_500, WINDOW)).toEqual({ admitted: false, retryAfterSeconds: 1 });
+      // That refusal saw no wrong password, so it records none: once both attempts end without
+      // a verdict, the whole budget is there again.
+      expect(await lb.begin(limits, 1_600, WINDOW)).toEqual({ admitted: false, retryAfterSeconds: 1 });
 
       // Another bucket: an attempt that ends without a verdict gives its slot back at once.
       const other = [{ bucket: ID_PREFIX, maxFailures: 2 }];
@@ -613,6 +616,21 @@ describeWithPostgres('PostgresStore across instances', () => {
       await admitted(lb.begin(other, 1_000, WINDOW));
       await la.abandon(p1);
       expect((await lb.begin(other, 1_000, WINDOW)).admitted).toBe(true);
+    });
+
+    it('a refusal for attempts in flight records no failure', async () => {
+      const [la, lb] = await twoLimiters('attempts_inflight_nofail');
+      const limits = [{ bucket: ID, maxFailures: 2 }];
+      const p1 = await admitted(la.begin(limits, 1_000, WINDOW));
+      const p2 = await admitted(lb.begin(limits, 1_000, WINDOW));
+      for (let i = 0; i < 5; i++) {
+        expect(await la.begin(limits, 1_100 + i, WINDOW)).toEqual({ admitted: false, retryAfterSeconds: 1 });
+      }
+      await la.abandon(p1);
+      await lb.abandon(p2);
+      // Both slots are back; had the five refusals counted, the bucket would be locked for the window.
+      await admitted(la.begin(limits, 1_200, WINDOW));
+      await admitted(lb.begin(limits, 1_200, WINDOW));
     });
 
     it('abandon frees the slot; a pending attempt of a dead instance expires after PENDING_TTL_MS', async () => {
