@@ -3,7 +3,7 @@ import { AuthError, unavailableFrom } from './errors.js';
 import { StoreUnavailableError } from './storage/postgres.js';
 
 describe('unavailableFrom', () => {
-  it('turns a database outage anywhere in the cause chain into a 503 `unavailable` with Retry-After', () => {
+  it('turns a database outage anywhere in the cause chain into a 503 unavailable with Retry-After', () => {
     const outage = new StoreUnavailableError('database unavailable: connect ECONNREFUSED');
     const wrapped = new AuthError('internal', 'Failed to store client key', { cause: outage });
     for (const e of [outage, wrapped, new Error('outer', { cause: wrapped })]) {
