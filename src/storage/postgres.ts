@@ -103,6 +103,11 @@ export class PostgresStore implements Store, ChangeFeed {
       connectionString: opts.url,
       max: opts.poolSize,
       statement_timeout: opts.statementTimeoutMs,
+      // The server enforces statement_timeout only while it can still answer: a database that
+      // stops answering (dropped packets, failover) must fail the query here too.
+      query_timeout: opts.statementTimeoutMs + opts.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       connectionTimeoutMillis: opts.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       application_name: 'mero-auth',
@@ -251,7 +256,9 @@ export class PostgresStore implements Store, ChangeFeed {
           [this.lastSeq, headSeq, FEED_BATCH],
         );
         const first = r.rows[0];
+        // A full batch may have cut the newest change in half: never call that complete.
         const complete =
+          r.rows.length < FEED_BATCH &&
           headSeq > this.lastSeq &&
           first !== undefined &&
           Number(first.seq) === this.lastSeq + 1 &&
@@ -656,8 +663,10 @@ function isDatabaseFailure(e: unknown): boolean {
   if (e instanceof StoreUnavailableError || !(e instanceof Error)) return false;
   const code = (e as { code?: unknown }).code;
   if (e instanceof pg.DatabaseError) return typeof code === 'string' && UNAVAILABLE_SQLSTATE.test(code);
-  // Node socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ENOTFOUND, …).
-  if (typeof code === 'string' && /^E[A-Z]+$/.test(code) && 'syscall' in e) return true;
+  // Node socket errors (ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ENOTFOUND, …); a refused
+  // dual-stack connect is an AggregateError with the code and no syscall.
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true;
+  if (e instanceof AggregateError && e.errors.some(isDatabaseFailure)) return true;
   return CONNECTION_MESSAGES.test(e.message);
 }
 

@@ -450,6 +450,24 @@ describeWithPostgres('PostgresStore across instances', () => {
       await b.poll();
       expect(await within(next, 1_000, 'rec:3')).toEqual(['rec:3']);
     });
+
+    it('reports all when one read of the feed is a full batch (a change of more keys than it holds)', async () => {
+      // Regression: 10,050 keys in one commit were delivered as their first 10,000, and the
+      // cache kept the other 50 as they were.
+      const { a, b } = await pair('feed_big', {}, { pollIntervalMs: NEVER_MS });
+      await silence(b);
+      const cache = new CachingStore(b, ['rec:']);
+      await a.put('rec:10049', bytes('live'));
+      await b.poll();
+      expect(text(await cache.get('rec:10049'))).toBe('live');
+      const ops = Array.from({ length: 10_050 }, (_, i) => ({ type: 'put' as const, key: `rec:${String(i).padStart(5, '0')}`, value: bytes('x') }));
+      ops.push({ type: 'put', key: 'rec:10049', value: bytes('revoked') });
+      await a.batch(ops);
+      const seen = recordDeliveries(b);
+      await b.poll();
+      expect(seen).toEqual(['all']);
+      expect(text(await cache.get('rec:10049'))).toBe('revoked');
+    });
   });
 
   describe('lost notifications', () => {
