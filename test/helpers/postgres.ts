@@ -44,3 +44,29 @@ export function pgOptions(url: string, overrides: Partial<PostgresStoreOptions> 
     ...overrides,
   };
 }
+
+/** Below setInterval's 2^31-1 cap: only explicit poll() calls (and NOTIFY) read the feed. */
+export const NEVER_MS = 2_000_000_000;
+
+/** `p`, or a rejection naming what did not happen within `ms`. */
+export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([p, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Re-checks `cond` (a bounded wait for an asynchronous event, not an assertion on timing). */
+export async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -19,6 +19,8 @@ import {
   sharedPgUrl,
   startCluster,
   type PgCluster,
+  NEVER_MS,
+  within,
 } from '../helpers/postgres.js';
 import { makeTestService, type TestService } from '../helpers/service.js';
 
@@ -26,21 +28,7 @@ const KEK = 'a shared key-encryption key for the postgres tests';
 const ENV = { MERO_AUTH_SECRET_KEK: KEK };
 /** The 32-byte KEK resolveKek derives from the passphrase. */
 const KEK_BYTES = new Uint8Array(createHash('sha256').update(KEK, 'utf8').digest());
-/** Below setInterval's 2^31-1 cap: only explicit poll() calls (and NOTIFY) read the feed. */
-const NEVER_MS = 2_000_000_000;
 const UNAVAILABLE = 'Service temporarily unavailable: the database cannot be reached';
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves when `store`'s feed reports a key starting with `prefix` (or 'all'). */
 function nextDelivery(store: PostgresStore, prefix: string): Promise<void> {
@@ -49,19 +37,6 @@ function nextDelivery(store: PostgresStore, prefix: string): Promise<void> {
       if (keys === 'all' || keys.some((k) => k.startsWith(prefix))) resolve();
     }),
   );
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** The store's pool (private), to wait for it to notice that its idle connections died. */
-function poolOf(t: TestService): pg.Pool {
-  return (pgStore(t) as unknown as { pool: pg.Pool }).pool;
 }
 
 function pgStore(t: TestService): PostgresStore {

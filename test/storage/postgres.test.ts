@@ -26,13 +26,14 @@ import {
   sharedPgUrl,
   startCluster,
   type PgCluster,
+  NEVER_MS,
+  until,
+  within,
 } from '../helpers/postgres.js';
 import { Child } from './child.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
-/** setInterval caps at 2^31-1 ms; this is below it, so only explicit poll() calls read the feed. */
-const NEVER_MS = 2_000_000_000;
 const LOCK_NAMESPACE = 0x4d455241;
 const LOCK_IDS = { account: 1, session: 2, secrets: 3 } as const;
 
@@ -40,29 +41,6 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } 
   let resolve!: (v: T) => void;
   const promise = new Promise<T>((r) => (resolve = r));
   return { promise, resolve };
-}
-
-/** `p`, or a rejection naming what did not happen within `ms`. */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Re-checks `cond` (bounded wait for an asynchronous event, not an assertion on timing). */
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Resolves with the batch of keys (or 'all') in which `store`'s feed first reports `key`. */
