@@ -1,4 +1,4 @@
-import { LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
+import { checkOp, LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
 
 /** Ephemeral store for tests and throwaway nodes; keys sorted like LevelDB's (bytewise). */
 export class MemoryStore implements Store {
@@ -74,10 +74,8 @@ function copy(v: Uint8Array): Uint8Array {
 }
 
 function stage(op: BatchOp): [string, Uint8Array | undefined] {
-  if (typeof op.key !== 'string') throw new TypeError('batch key must be a string');
-  if (op.type === 'del') return [op.key, undefined];
-  if (op.type === 'put' && op.value instanceof Uint8Array) return [op.key, copy(op.value)];
-  throw new TypeError('batch operation must be a put with a Uint8Array value or a del');
+  const [key, value] = checkOp(op);
+  return [key, value === undefined ? undefined : copy(value)];
 }
 
 /** LevelDB orders keys by their UTF-8 bytes; JS string comparison orders UTF-16 units. */

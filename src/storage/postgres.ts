@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { prefixUpperBound, StorageOpenError } from './level.js';
-import { LocalLocks, type BatchOp, type ChangeFeed, type LockName, type Store } from './store.js';
+import { checkOp, LocalLocks, type BatchOp, type ChangeFeed, type LockName, type Store } from './store.js';
 
 /**
  * The database cannot be reached or did not answer in time. The HTTP layer answers 503 for it:
@@ -204,11 +204,6 @@ export class PostgresStore implements Store, ChangeFeed {
         return this.tx.run(tx, fn);
       }, name),
     );
-  }
-
-  /** Whether the caller runs inside an `exclusive` section (its reads bypass caches). */
-  inSection(): boolean {
-    return this.tx.getStore() !== undefined;
   }
 
   /**
@@ -604,14 +599,7 @@ type Staged = Map<string, Uint8Array | undefined>;
 
 /** Validates and reduces a batch to each key's final state (the last op on a key wins). */
 function stage(ops: readonly BatchOp[]): Staged {
-  const out: Staged = new Map();
-  for (const op of ops) {
-    if (typeof op.key !== 'string') throw new TypeError('batch key must be a string');
-    if (op.type === 'del') out.set(op.key, undefined);
-    else if (op.type === 'put' && op.value instanceof Uint8Array) out.set(op.key, op.value);
-    else throw new TypeError('batch operation must be a put with a Uint8Array value or a del');
-  }
-  return out;
+  return new Map(ops.map(checkOp));
 }
 
 async function applyStaged(tx: Tx, staged: Staged): Promise<void> {

@@ -82,6 +82,17 @@ export async function getJson<T>(store: Store, key: string): Promise<T | undefin
   return bytes === undefined ? undefined : decodeJson<T>(bytes);
 }
 
+/**
+ * One batch operation checked: `[key, value]` for a put, `[key, undefined]` for a del. Backends
+ * stage a whole batch with it first, so a malformed op rejects the batch with nothing applied.
+ */
+export function checkOp(op: BatchOp): [string, Uint8Array | undefined] {
+  if (typeof op.key !== 'string') throw new TypeError('batch key must be a string');
+  if (op.type === 'del') return [op.key, undefined];
+  if (op.type === 'put' && op.value instanceof Uint8Array) return [op.key, op.value];
+  throw new TypeError('batch operation must be a put with a Uint8Array value or a del');
+}
+
 export function putOp(key: string, value: unknown): BatchOp {
   return { type: 'put', key, value: encodeJson(value) };
 }
