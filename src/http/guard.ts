@@ -90,7 +90,7 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
       }
     } catch (e) {
       // The database out of reach says nothing about the token: 503, so the client keeps it.
-      if ((isAuthError(e) && e.code === 'unavailable') || unavailableFrom(e) !== undefined) {
+      if (unavailableFrom(e) !== undefined) {
         return new Response(null, { status: 503, headers: { 'retry-after': '1', 'content-length': '0' } });
       }
       if (isAuthError(e)) {

@@ -60,7 +60,7 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
       caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
     } catch (e) {
       // The database out of reach says nothing about the token: 503, so the client keeps it.
-      const unavailable = isAuthError(e) && e.code === 'unavailable' ? e : unavailableFrom(e);
+      const unavailable = unavailableFrom(e);
       if (unavailable !== undefined) return fail(c, unavailable);
       // Token failures only: anything unexpected is a failed check, never a 500 (wire §5.1).
       const err = isAuthError(e) && BEARER_CODES.has(e.code) ? e : new AuthError('invalid_token', 'Invalid token');
