@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestService, type TestService } from '../../test/helpers/service.js';
 import type { Core } from '../core.js';
-import type { KeyRecord } from '../keys/key.js';
+import { newRootKey, type KeyRecord } from '../keys/key.js';
 import { putOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { accountExists, provision, ProvisionError } from './provision.js';
@@ -125,12 +125,34 @@ describe('provision — a new account', () => {
     });
   });
 
-  it('the username is used exactly as given: case-sensitive, not trimmed', async () => {
+  it('a new account is stored under the canonical username, which is also its public_key', async () => {
+    const { core } = await setup();
+    const a = await provision(core, 'Ａｄｍｉｎ', 'correct horse battery');
+    expect((await core.store.scan('user:')).map(([k]) => k)).toEqual(['user:admin']);
+    expect((await core.keys.getRoot(a.keyId))?.public_key).toBe('admin');
+  });
+
+  it('every spelling of one canonical username is the same account', async () => {
     const { core } = await setup();
     const a = await provision(core, 'Admin', 'correct horse battery');
-    const b = await provision(core, ' admin', 'correct horse battery');
-    expect(a.keyId).not.toBe(b.keyId);
-    expect((await core.store.scan('user:')).map(([k]) => k)).toEqual(['user: admin', 'user:Admin']);
+    expect(await provision(core, 'ADMIN', 'correct horse battery')).toEqual({ keyId: a.keyId, outcome: 'unchanged' });
+    expect((await provision(core, 'admin', 'a brand new password')).keyId).toBe(a.keyId);
+    expect((await core.store.scan('user:')).map(([k]) => k)).toEqual(['user:admin']);
+  });
+
+  it('a legacy record under the exact spelling (a migration collision) is updated where it is', async () => {
+    const { core } = await setup();
+    const canonical = await provision(core, 'admin', 'correct horse battery');
+    const legacyId = 'a'.repeat(64);
+    const now = nowSeconds(core.clock);
+    await core.store.batch([
+      core.keys.putOp(legacyId, newRootKey({ publicKey: 'Admin', authMethod: 'user_password', permissions: ['admin'], now })),
+      core.users.putOp('Admin', { ...(await core.users.get('admin'))!, key_id: legacyId }),
+    ]);
+    expect(await provision(core, 'Admin', 'correct horse battery')).toEqual({ keyId: legacyId, outcome: 'unchanged' });
+    expect((await provision(core, 'Admin', 'a brand new password')).keyId).toBe(legacyId);
+    expect((await core.users.get('admin'))?.key_id).toBe(canonical.keyId);
+    expect((await provision(core, 'ADMIN', 'correct horse battery')).outcome).toBe('unchanged');
   });
 });
 
@@ -240,6 +262,20 @@ describe('provision — validation (nothing stored)', () => {
   it('the username is checked before the password', async () => {
     const { core } = await setup();
     await expectProvisionError(provision(core, '', 'x'), 'admin username must not be empty');
+    await expectProvisionError(provision(core, 'ad\u200Bmin', 'x'), 'username contains an invisible formatting character (U+200B)');
+  });
+
+  it.each([
+    ['ad\u200Bmin', 'username contains an invisible formatting character (U+200B)'],
+    ['admin\u0000', 'username contains a control character (U+0000)'],
+    ['\u202Eadmin', 'username contains an invisible formatting character (U+202E)'],
+    ['ad\u0007min', 'username contains a control character (U+0007)'],
+    [' admin', 'username must not begin or end with a space'],
+  ])('an invalid username %j: refused with the reason', async (username, reason) => {
+    const { core } = await setup();
+    const before = await snapshot(core);
+    await expectProvisionError(provision(core, username, 'correct horse battery'), reason);
+    expect(await snapshot(core)).toEqual(before);
   });
 
   it('a password shorter than min_password_length code points', async () => {

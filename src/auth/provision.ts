@@ -6,12 +6,14 @@ import type { BatchOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { syncDummyCost } from './dummy-cost.js';
 import { logSafe, shortId } from '../util/logger.js';
+import { canonicalUsername, findUser } from './username.js';
 
 export class ProvisionError extends Error {
   override readonly name = 'ProvisionError';
 }
 
 export interface ProvisionOptions {
+  /** The root key's `public_key`; default: the name the account is stored under. */
   publicKey?: string;
   authMethod?: string;
   nodeUrl?: string | null;
@@ -29,7 +31,9 @@ const codePoints = (s: string): number => [...s].length;
 /**
  * Creates or updates a root account (wire §7.1): shared by startup provisioning, `set-admin`
  * and `POST /admin/keys`. A password change keeps the key id and ends every session of the
- * account and of the client keys it minted.
+ * account and of the client keys it minted. The username is normalised first
+ * (`canonicalUsername`, src/auth/username.ts): an invalid one is a ProvisionError naming why, and
+ * a new account is stored under the canonical name.
  */
 export async function provision(
   core: Core,
@@ -50,11 +54,12 @@ async function provisionAccount(
 ): Promise<ProvisionResult> {
   const { min_password_length: min, max_password_length: max } = core.config.user_password;
   if (username.length === 0) throw new ProvisionError('admin username must not be empty');
+  const canonical = canonicalUsername(username);
+  if (!canonical.ok) throw new ProvisionError(canonical.reason);
   const length = codePoints(password);
   if (length < min) throw new ProvisionError(`Password must be at least ${min} characters long`);
   if (length > max) throw new ProvisionError(`Password must be at most ${max} characters long`);
 
-  const publicKey = options.publicKey ?? username;
   const authMethod = options.authMethod ?? 'user_password';
   const nodeUrl = options.nodeUrl ?? null;
   const hashing = <T>(fn: () => Promise<T>): Promise<T> =>
@@ -62,7 +67,13 @@ async function provisionAccount(
 
   return core.accountLock.run(async () => {
     const now = nowSeconds(core.clock);
-    const user = await core.users.get(username);
+    // New accounts are stored under the canonical name; an existing one is found under the exact
+    // spelling first (a legacy record the start-up migration left because of a collision), then
+    // the canonical one, and updated where it is.
+    const found = await findUser(core.users, username, canonical.name);
+    const name = found?.name ?? canonical.name;
+    const user = found?.record;
+    const publicKey = options.publicKey ?? name;
     const existing = user ? await core.keys.getRoot(user.key_id) : undefined;
 
     if (user && existing && isValidKey(existing, now)) {
@@ -81,14 +92,14 @@ async function provisionAccount(
         return { keyId: user.key_id, outcome: 'updated' as const };
       }
       const hash = await hashing(() => core.hasher.hash(password));
-      ops.push(core.users.putOp(username, { ...user, password_hash: hash, updated_at: now }));
+      ops.push(core.users.putOp(name, { ...user, password_hash: hash, updated_at: now }));
       await core.sessionLock.run(async () => {
         ops.push(...(await core.sessions.revokeAllOps(user.key_id, 'password_change', now)));
         ops.push(...(await revokeClientsOps(core.keys, core.sessions, user.key_id, 'password_change', now)));
         await core.store.batch(ops);
       });
       countPasswordChange(core, ops);
-      core.log.info({ user: logSafe(username), key: shortId(user.key_id) }, 'password changed; sessions revoked');
+      core.log.info({ user: logSafe(name), key: shortId(user.key_id) }, 'password changed; sessions revoked');
       return { keyId: user.key_id, outcome: 'password_changed' as const };
     }
 
@@ -97,7 +108,7 @@ async function provisionAccount(
     const key = newRootKey({ publicKey, authMethod, permissions: ['admin'], nodeUrl, now });
     const ops: BatchOp[] = [
       core.keys.putOp(keyId, key),
-      core.users.putOp(username, {
+      core.users.putOp(name, {
         key_id: keyId,
         password_hash: hash,
         created_at: user?.created_at ?? now,
@@ -115,7 +126,7 @@ async function provisionAccount(
       await core.store.batch(ops);
     });
     countPasswordChange(core, ops);
-    core.log.info({ user: logSafe(username), key: shortId(keyId) }, user ? 'account re-created' : 'account created');
+    core.log.info({ user: logSafe(name), key: shortId(keyId) }, user ? 'account re-created' : 'account created');
     return { keyId, outcome: user ? ('replaced' as const) : ('created' as const) };
   });
 }
