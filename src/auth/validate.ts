@@ -1,5 +1,6 @@
 import type { Core } from '../core.js';
 import { AuthError, unavailableFrom } from '../errors.js';
+import { CHAIN_BROKEN, chainProblem, NOT_CACHED, peekChainProblem } from '../keys/ancestry.js';
 import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
 import { effectivePermissions } from '../permissions/effective.js';
 import type { TokenClaims } from '../tokens/claims.js';
@@ -57,8 +58,20 @@ export async function authenticateAccess(
   }
   if (!key) throw new AuthError('invalid_token', 'Key not found');
   if (isRevoked(key)) throw new AuthError('token_revoked', 'Key has been revoked');
-  if (isExpired(key, nowSeconds(core.clock))) {
+  const now = nowSeconds(core.clock);
+  if (isExpired(key, now)) {
     throw new AuthError('invalid_token', flavour === 'validate' ? 'Key not found' : 'Key expired');
+  }
+  if (key.key_type === 'Client') {
+    let problem = peekChainProblem(core, key, now);
+    if (problem === NOT_CACHED) {
+      try {
+        problem = await chainProblem(core, key, now);
+      } catch (e) {
+        throw lookupFailure(e);
+      }
+    }
+    if (problem !== undefined) throw new AuthError('token_revoked', CHAIN_BROKEN);
   }
   let session = core.sessions.peek(claims.sid);
   if (session === undefined) {
@@ -83,7 +96,9 @@ export function peekAuthenticated(core: Core, token: string, host: HostSource): 
   const claims = peekVerifiedAccess(core, token);
   if (claims === undefined || checkNodeHost(claims.node_url, host) !== undefined) return undefined;
   const key = core.keys.peek(claims.sub);
-  if (key === undefined || isRevoked(key) || isExpired(key, nowSeconds(core.clock))) return undefined;
+  const now = nowSeconds(core.clock);
+  if (key === undefined || isRevoked(key) || isExpired(key, now)) return undefined;
+  if (key.key_type === 'Client' && peekChainProblem(core, key, now) !== undefined) return undefined;
   const session = core.sessions.peek(claims.sid);
   if (session === undefined || session.revoked_at !== null) return undefined;
   return { claims, key, effective: effectiveOf(claims, key) };

@@ -12,13 +12,19 @@ import type { BatchOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { isValidKey, type KeyRecord } from './key.js';
 import { keyWriteLock } from './locks.js';
-import { countRevocations, revokeKeyOps } from './revoke.js';
+import { countRevocations, revokeClientsOps, revokeKeyOps } from './revoke.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** Revokes `key` and its sessions in one batch, then counts what was revoked. */
+/**
+ * Revokes `key`, its sessions, and every client key below it with theirs, in one batch (authority
+ * flows down the chain, so it ends with it), then counts what was revoked.
+ */
 async function revokeNow(core: Core, id: string, key: KeyRecord, now: number): Promise<void> {
-  const ops: BatchOp[] = await revokeKeyOps(core.keys, core.sessions, id, key, 'key_revoked', now);
+  const ops: BatchOp[] = [
+    ...(await revokeKeyOps(core.keys, core.sessions, id, key, 'key_revoked', now)),
+    ...(await revokeClientsOps(core.keys, core.sessions, id, 'key_revoked', now)),
+  ];
   await core.store.batch(ops);
   const counted = countRevocations(ops);
   core.metrics.keysRevoked('root', counted.root);

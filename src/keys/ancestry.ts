@@ -5,22 +5,58 @@ import type { KeyRecord } from './key.js';
 const MAX_DEPTH = 32;
 
 /**
- * A client key's authority comes from the chain of keys that minted it: every ancestor must
- * exist, be valid, and still grant everything its child holds (permissions.md §9, applied up the
- * whole chain, so a key minted by a client key dies with any key above it). Undefined when the
- * chain holds; a root key has no chain.
+ * The answer for a client key whose chain no longer holds (a key above it revoked, expired,
+ * deleted, or no longer granting what it handed down): 403 token_revoked, as terminal as a
+ * revoked key, at every entry point.
  */
-export async function chainProblem(core: Core, key: KeyRecord, now: number): Promise<ParentRefusal['code'] | undefined> {
+export const CHAIN_BROKEN = 'Client key is no longer authorised by its root key';
+
+export type ChainProblem = ParentRefusal['code'];
+
+/**
+ * The walk up a client key's chain, one parent at a time: yields the id of the next parent and
+ * is resumed with its record (undefined when it does not exist). Written once, driven both from
+ * storage (chainProblem) and from memory (peekChainProblem), so the two cannot disagree.
+ */
+function* walk(key: KeyRecord, now: number): Generator<string, ChainProblem | undefined, KeyRecord | undefined> {
   const seen = new Set<string>();
   let child = key;
   while (child.key_type === 'Client') {
     const parentId = child.root_key_id;
     if (parentId === null || seen.has(parentId) || seen.size >= MAX_DEPTH) return 'parent_missing';
     seen.add(parentId);
-    const parent = await core.keys.get(parentId);
+    const parent = yield parentId;
     const refusal = checkClientKeyParent(parent, child.permissions, now);
     if (refusal !== undefined) return refusal.code;
     child = parent as KeyRecord;
   }
   return undefined;
+}
+
+/**
+ * A client key's authority comes from the chain of keys that minted it: every ancestor must
+ * exist, be valid, and still grant everything its child holds (permissions.md §9, applied up the
+ * whole chain, so a key minted by a client key dies with any key above it). Undefined when the
+ * chain holds; a root key has no chain.
+ */
+export async function chainProblem(core: Core, key: KeyRecord, now: number): Promise<ChainProblem | undefined> {
+  const steps = walk(key, now);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    step = steps.next(await core.keys.get(step.value));
+  }
+}
+
+/** What peekChainProblem answers when an ancestor is not in memory: ask chainProblem. */
+export const NOT_CACHED = Symbol('not cached');
+
+/** chainProblem answered from the key cache alone, without an await. */
+export function peekChainProblem(core: Core, key: KeyRecord, now: number): ChainProblem | undefined | typeof NOT_CACHED {
+  const steps = walk(key, now);
+  for (let step = steps.next(); ; ) {
+    if (step.done) return step.value;
+    const parent = core.keys.peek(step.value);
+    if (parent === undefined) return NOT_CACHED;
+    step = steps.next(parent);
+  }
 }

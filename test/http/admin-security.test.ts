@@ -4,6 +4,7 @@
  * and races between admin writes. (Path confusion and header smuggling: admin-auth.test.ts.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { peekAuthenticated } from '../../src/auth/validate.js';
 import { updateKeyPermissions } from '../../src/keys/admin-ops.js';
 import {
   addClientKey,
@@ -267,6 +268,98 @@ describe('Security: revoked credentials die everywhere at once', () => {
   });
 });
 
+describe('Security: revocation cascades down the key chain (issue 10 item 1)', () => {
+  /** bob (a second account) → an admin client key C1 minted by bob → C2 minted by C1. */
+  async function chain(w: AdminWorld) {
+    const bobId = await addUser(w.t, 'bob', 'bob password 1');
+    const bob = await w.t.login({ username: 'bob', password: 'bob password 1' });
+    const c1 = await expectPair(await call(w.t, 'POST', '/admin/client-key', { token: bob.access, body: { permissions: ['admin'] } }));
+    const c2 = await expectPair(await call(w.t, 'POST', '/admin/client-key', { token: c1.access, body: { permissions: ['admin'] } }));
+    const ids = (pair: { access: string }) => {
+      const { sub, sid } = decodeJwt(pair.access).payload as { sub: string; sid: string };
+      return { id: sub, sid };
+    };
+    return { bobId, bob, c1: { ...c1, ...ids(c1) }, c2: { ...c2, ...ids(c2) } };
+  }
+
+  async function expectDead(w: AdminWorld, pair: { access: string; refresh: string }, message: string): Promise<void> {
+    const v = await call(w.t, 'GET', '/auth/validate', { token: pair.access });
+    expect({ status: v.status, xae: v.headers.get('x-auth-error'), body: await v.json() }).toEqual({
+      status: 403,
+      xae: 'token_revoked',
+      body: { data: null, error: message },
+    });
+    await expectRejected(await call(w.t, 'GET', '/admin/keys', { token: pair.access }), 403, 'token_revoked');
+    // The escape hatch of the report: creating a fresh admin account with the orphaned key.
+    await expectRejected(
+      await call(w.t, 'POST', '/admin/keys', { token: pair.access, body: { auth_method: 'user_password', public_key: 'eve', provider_data: { username: 'eve', password: 'eve password 1' } } }),
+      403,
+      'token_revoked',
+    );
+    await expectRejected(await call(w.t, 'POST', '/admin/client-key', { token: pair.access, body: {} }), 403, 'token_revoked');
+  }
+
+  const REVOKERS: Array<[string, (w: AdminWorld, bobId: string) => Promise<Response>]> = [
+    ['POST /admin/revoke', (w, bobId) => call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: bobId } })],
+    ['DELETE /admin/keys/:key_id', (w, bobId) => call(w.t, 'DELETE', `/admin/keys/${bobId}`, { token: w.admin.access })],
+  ];
+
+  it.each(REVOKERS)('%s on a root key revokes every descendant client key and its sessions in the same write', async (_n, revoke) => {
+    const w = await world();
+    const { bobId, c1, c2 } = await chain(w);
+    expect((await call(w.t, 'GET', '/auth/validate', { token: c2.access })).status).toBe(200);
+    const batches: string[][] = [];
+    const store = w.t.svc.core.store;
+    const batch = store.batch.bind(store);
+    store.batch = (ops) => {
+      batches.push(ops.map((o) => o.key));
+      return batch(ops);
+    };
+    expect((await revoke(w, bobId)).status).toBe(200);
+    // One durable write ends the root key, both descendants and all three sessions.
+    const write = batches.find((keys) => keys.includes(`root_key:${bobId}`));
+    expect(write).toEqual(expect.arrayContaining([`client_key:${c1.id}`, `client_key:${c2.id}`, `session:${c1.sid}`, `session:${c2.sid}`]));
+    for (const id of [c1.id, c2.id]) expect((await w.t.svc.core.keys.getClient(id))?.revoked_at).toBe(T0);
+    for (const sid of [c1.sid, c2.sid]) {
+      expect(await w.t.svc.core.sessions.get(sid)).toMatchObject({ revoked_at: T0, revoked_reason: 'key_revoked' });
+    }
+    for (const pair of [c1, c2]) await expectDead(w, pair, 'Key has been revoked');
+    w.t.clock.advanceSeconds(1800 + 61);
+    for (const pair of [c1, c2]) {
+      const r = await w.t.post('/auth/refresh', { access_token: pair.access, refresh_token: pair.refresh }, { host: 'localhost:3001' });
+      expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+    }
+    // Nobody got in: only the two accounts that existed before.
+    expect((await w.t.svc.core.users.list()).map(([name]) => name).sort()).toEqual(['admin', 'bob']);
+  });
+
+  it('DELETE /admin/keys/:key_id/clients/:client_id revokes the keys the client key minted', async () => {
+    const w = await world();
+    const { bobId, c1, c2 } = await chain(w);
+    expect((await call(w.t, 'DELETE', `/admin/keys/${bobId}/clients/${c1.id}`, { token: w.admin.access })).status).toBe(200);
+    expect((await w.t.svc.core.keys.getClient(c2.id))?.revoked_at).toBe(T0);
+    await expectDead(w, c2, 'Key has been revoked');
+  });
+
+  it('every check walks the ancestor chain: a root key revoked without the cascade (older data) still ends its client keys everywhere', async () => {
+    const w = await world();
+    const { bobId, c1, c2 } = await chain(w);
+    // Warm every cache on the way (the allow path answers from memory).
+    for (const pair of [c1, c2]) expect((await call(w.t, 'GET', '/auth/validate', { token: pair.access })).status).toBe(200);
+    const { core } = w.t.svc;
+    const bob = await core.keys.getRoot(bobId);
+    await core.store.batch([core.keys.putOp(bobId, { ...bob!, revoked_at: T0 })]);
+    const host = { host: 'localhost:3001' };
+    for (const pair of [c1, c2]) {
+      expect(peekAuthenticated(core, pair.access, host)).toBeUndefined();
+      await expectDead(w, pair, 'Client key is no longer authorised by its root key');
+    }
+    w.t.clock.advanceSeconds(1800 + 61);
+    const r = await w.t.post('/auth/refresh', { access_token: c2.access, refresh_token: c2.refresh }, host);
+    expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+  });
+});
+
 describe('Security: operator lock-out', () => {
   it('DELETE /admin/keys/:key_id never revokes the last active root key, not even the caller\'s own', async () => {
     const w = await world();
@@ -284,9 +377,11 @@ describe('Security: operator lock-out', () => {
       call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: operator.access }),
       call(w.t, 'DELETE', `/admin/keys/${bob}`, { token: operator.access }),
     ]);
-    expect([a.status, b.status]).toEqual([200, 200]);
+    // When the admin's key goes first, the operator (its client key) goes with it, so the other
+    // request may also be refused at the door (403): either way one revocation lands.
     const bodies = [await a.text(), await b.text()];
-    expect(bodies.filter((t) => t.includes('Cannot delete the last active root key'))).toHaveLength(1);
+    expect(bodies.filter((t) => t.includes('"revoked_at"'))).toHaveLength(1);
+    expect([a.status, b.status].sort()).toEqual(bodies.some((t) => t === '') ? [200, 403] : [200, 200]);
     const valid = (await w.t.svc.core.keys.listRoot()).filter(([, k]) => k.revoked_at === null);
     expect(valid).toHaveLength(1);
   });
