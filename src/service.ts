@@ -5,6 +5,7 @@ import { HashPool } from './auth/hash-pool.js';
 import { AttemptGate } from './auth/attempt-gate.js';
 import { syncDummyCost } from './auth/dummy-cost.js';
 import { RateLimiter } from './auth/rate-limiter.js';
+import { migrateUsernames } from './auth/username.js';
 import type { LoginLimiters } from './auth/login.js';
 import { KeyManager } from './keys/key-manager.js';
 import { Metrics } from './metrics/index.js';
@@ -111,6 +112,7 @@ export class AuthService {
           secrets.reload().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'reloading signing secrets failed'));
         }
       });
+      await normaliseUsernames(core);
       await syncDummyCost(core);
       return new AuthService(core, limiters, new ClientAddressResolver(config.server.trusted_proxies));
     } catch (e) {
@@ -171,6 +173,18 @@ export class AuthService {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping; // never close the store under a running sweep
     await this.core.store.close();
+  }
+}
+
+/**
+ * Legacy `user:<name>` records move to their canonical username (src/auth/username.ts), once per
+ * start. Best-effort: until it succeeds, a legacy account still logs in under its exact spelling.
+ */
+async function normaliseUsernames(core: Core): Promise<void> {
+  try {
+    await migrateUsernames(core);
+  } catch (e) {
+    core.log.warn({ err: (e as Error).message }, 'normalising legacy usernames failed; retried at the next start');
   }
 }
 

@@ -9,6 +9,7 @@ import { logSafe, shortId } from '../util/logger.js';
 import type { AttemptGate } from './attempt-gate.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
+import { canonicalUsername, findUser } from './username.js';
 import { syncDummyCost } from './dummy-cost.js';
 import { describeJson } from '../util/describe-json.js';
 import type { LoginFailureType } from '../metrics/index.js';
@@ -259,8 +260,11 @@ async function checkCredentials(
   }
 
   // The same argon2 work whether the user exists or not (dummy hash), same message for every miss.
+  // An invalid username (src/auth/username.ts) is an unknown user: it never reveals itself.
   const invalid = new LoginFailure('invalid_credentials', 'Authentication failed: Invalid username or password');
-  const user = await core.users.get(username);
+  const canonical = canonicalUsername(username);
+  const found = canonical.ok ? await findUser(core.users, username, canonical.name) : undefined;
+  const user = found?.record;
   const ok = await core.hashPool.run(() =>
     user ? core.hasher.verify(user.password_hash, password) : core.hasher.verifyDummy(password),
   );
@@ -272,13 +276,14 @@ async function checkCredentials(
   const now = nowSeconds(core.clock);
   if (!key || !isValidKey(key, now)) throw invalid;
 
+  const stored = found?.name ?? username;
   const passwordHash = core.hasher.needsRehash(user.password_hash)
-    ? await rehash(core, username, password, user.password_hash)
+    ? await rehash(core, stored, password, user.password_hash)
     : user.password_hash;
   if (key.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
     throw new LoginFailure('node_mismatch', 'Authentication failed: Key is not valid for this node');
   }
-  return { username, keyId: user.key_id, permissions: key.permissions, passwordHash };
+  return { username: stored, keyId: user.key_id, permissions: key.permissions, passwordHash };
 }
 
 /** Upgrades a hash made with other argon2 parameters; returns the hash the record now holds. */

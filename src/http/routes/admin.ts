@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { checkBearer } from '../../auth/bearer.js';
 import { provision, ProvisionError } from '../../auth/provision.js';
 import { sanitizeIdentifier, sanitizeString } from '../../auth/sanitize.js';
+import { canonicalUsername } from '../../auth/username.js';
 import { AuthError } from '../../errors.js';
 import {
   keyPermissions,
@@ -233,6 +234,9 @@ async function createRootAccount(c: Context, svc: AuthService): Promise<Response
     throw new AuthError('internal', "Missing or invalid 'username' in provider data");
   }
   if (typeof password !== 'string') throw new AuthError('internal', "Missing or invalid 'password' in provider data");
+  // Bad input, refused before any hashing: `username contains a control character (U+0000)`…
+  const canonical = canonicalUsername(username);
+  if (!canonical.ok) throw new AuthError('bad_request', canonical.reason);
 
   let outcome;
   try {
