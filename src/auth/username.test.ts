@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestService, type TestService } from '../../test/helpers/service.js';
 import type { Core } from '../core.js';
 import type { UserRecord } from '../providers/user-record.js';
+import { createLogger } from '../util/logger.js';
 import { canonicalUsername, findUser, migrateUsernames } from './username.js';
 
 describe('canonicalUsername — accepted spellings (RFC 8265 UsernameCaseMapped: NFKC, lower-case, NFC)', () => {
@@ -162,6 +163,28 @@ describe('migrateUsernames — legacy user records move to their canonical name'
     await core.store.batch([core.users.putOp(' admin', record('k1')), core.users.putOp('ad\u200Bmin', record('k2'))]);
     expect(await migrateUsernames(core)).toEqual({ migrated: [], collisions: [], invalid: [' admin', 'ad\u200Bmin'] });
     expect(await userKeys(core)).toEqual(['user: admin', 'user:ad\u200Bmin']);
+  });
+
+  it('a collision and an invalid name are warnings naming the record, control characters escaped', async () => {
+    const core = await setup();
+    await core.store.batch([
+      core.users.putOp('admin', record('k1')),
+      core.users.putOp('Admin', record('k2')),
+      core.users.putOp('ad\u0007min', record('k3')),
+    ]);
+    const lines: string[] = [];
+    const log = core.log;
+    (core as { log: Core['log'] }).log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    try {
+      await migrateUsernames(core);
+    } finally {
+      (core as { log: Core['log'] }).log = log;
+    }
+    const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.level === 40);
+    expect(warnings.map((w) => [w.user, w.canonical ?? w.reason])).toEqual([
+      ['Admin', 'admin'],
+      ['ad\\x07min', 'username contains a control character (U+0007)'],
+    ]);
   });
 
   it('runs under the account lock', async () => {
