@@ -100,9 +100,36 @@ describe('no admin yet', () => {
     const providers = await request(`${svc.url}/auth/providers`);
     expect(providers.json.data.providers[0].configured).toBe(false);
   });
+
+  it('set-admin refuses a username with an invisible character (exit 2, the reason) and stores nothing', async () => {
+    const cwd = await tempDir();
+    const r = await runCli({
+      cwd,
+      env: FAST_ENV,
+      args: ['set-admin', '--username', 'ad\u200Bmin', '--password-stdin'],
+      stdin: 'a long passphrase\n',
+    });
+    expect(r.code, r.proc.describe()).toBe(2);
+    expect(r.stderr.split('\n')).toContain('mero-auth: username contains an invisible formatting character (U+200B)');
+    const svc = await startService({ cwd, env: FAST_ENV });
+    const providers = await request(`${svc.url}/auth/providers`);
+    expect(providers.json.data.providers[0].configured).toBe(false);
+  });
 });
 
 describe('MERO_AUTH_ADMIN_* environment (wire §7.1)', () => {
+  it('a username with a bidi override: exit 2 with the reason', async () => {
+    const cwd = await tempDir();
+    const r = await runCli({
+      cwd,
+      env: { ...FAST_ENV, MERO_AUTH_ADMIN_USER: '\u202Eadmin', MERO_AUTH_ADMIN_PASSWORD: 'a long passphrase' },
+      args: ['--bind', '127.0.0.1:0'],
+    });
+    expect(r.code, r.proc.describe()).toBe(2);
+    expect(r.stderr.split('\n')).toContain('mero-auth: username contains an invisible formatting character (U+202E)');
+    expect(r.stderr.split('\n').some((l) => logMessage(l)?.startsWith('listening on'))).toBe(false);
+  });
+
   it('a user without a password: exit 2 with the message', async () => {
     const cwd = await tempDir();
     const r = await runCli({ cwd, env: { ...FAST_ENV, MERO_AUTH_ADMIN_USER: 'admin' }, args: ['--bind', '127.0.0.1:0'] });
