@@ -53,18 +53,53 @@ async function validKey(
   return key;
 }
 
-/** `POST /admin/revoke` steps 3–4: any valid key, root or client, by its (sanitised) id. */
-export async function revokeAnyKey(core: Core, id: string): Promise<void> {
-  await keyWriteLock(core, async () => {
+/**
+ * Whether revoking root key `id` would leave no account able to log in with `admin`: a valid
+ * root key holding the literal `admin` that a user record points at (mock keys cannot log in).
+ * Only a key that is itself such an admin can be the last one.
+ */
+async function isLastAdmin(core: Core, id: string, now: number): Promise<boolean> {
+  const accounts = new Set((await core.users.list()).map(([, user]) => user.key_id));
+  if (!accounts.has(id)) return false;
+  const admins = (await core.keys.listRoot()).filter(
+    ([keyId, key]) => accounts.has(keyId) && isValidKey(key, now) && key.permissions.includes('admin'),
+  );
+  return admins.length === 1 && admins[0]?.[0] === id;
+}
+
+/** `POST /admin/revoke`'s refusal, in the shape of `DELETE /admin/keys/:key_id`'s (wire §5.5 step 1). */
+export interface RevokeOutcome {
+  success: boolean;
+  message: string;
+}
+
+/**
+ * `POST /admin/revoke` steps 3–4: any valid key, root or client, by its (sanitised) id. Never
+ * the last account able to log in as admin: that is a 200 `success: false`, like the
+ * last-root-key refusal of DELETE, and nothing is written.
+ */
+export async function revokeAnyKey(core: Core, id: string): Promise<RevokeOutcome> {
+  return keyWriteLock(core, async () => {
     const now = nowSeconds(core.clock);
     const key = await validKey(core, id, now, 'Key not found', (e) => `Failed to revoke tokens: Storage error: ${messageOf(e)}`);
+    let last: boolean;
+    try {
+      last = key.key_type === 'Root' && (await isLastAdmin(core, id, now));
+    } catch (e) {
+      throw new AuthError('internal', `Failed to revoke tokens: Storage error: ${messageOf(e)}`, { cause: e });
+    }
+    if (last) return { success: false, message: LAST_ADMIN_REVOKE };
     try {
       await revokeNow(core, id, key, now);
     } catch (e) {
       throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`, { cause: e });
     }
+    return { success: true, message: 'Tokens revoked successfully' };
   });
 }
+
+export const LAST_ADMIN_REVOKE = 'Cannot revoke the last admin account';
+export const LAST_ADMIN_DELETE = 'Cannot delete the last admin account';
 
 /** One row of `GET /admin/keys` (wire §5.3). */
 export interface RootKeyRow {
@@ -113,6 +148,13 @@ export async function revokeRootKey(core: Core, keyId: string): Promise<DeleteRo
 
     const key = await validKey(core, keyId, now, 'Root key not found', () => 'Failed to get root key');
     if (key.key_type !== 'Root') throw new AuthError('bad_request', 'Not a root key');
+    let last: boolean;
+    try {
+      last = await isLastAdmin(core, keyId, now);
+    } catch (e) {
+      throw new AuthError('internal', 'Failed to check root keys', { cause: e });
+    }
+    if (last) return { status: false as const, message: LAST_ADMIN_DELETE };
     try {
       await revokeNow(core, keyId, key, now);
     } catch (e) {

@@ -123,8 +123,9 @@ describe('POST /admin/revoke (wire §5.2)', () => {
     expect(w.t.svc.core.metrics.admin.snapshot().token_revocations).toBe(1);
   });
 
-  it('a root key (the last one included: no last-root-key rule here), by a sanitised id', async () => {
+  it('a root key, by a sanitised id, while another admin account remains: 200, the caller\'s own tokens die with it', async () => {
     const w = await world();
+    await addUser(w.t, 'bob', 'bob password 1');
     const res = await revoke(w, { client_id: `${w.adminId}!` });
     await expectData(res, { success: true, message: 'Tokens revoked successfully' });
     expect((await w.t.svc.core.keys.getRoot(w.adminId))?.revoked_at).toBe(T0);
@@ -133,15 +134,16 @@ describe('POST /admin/revoke (wire §5.2)', () => {
     expect({ status: after.status, xae: after.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
     const login = await w.t.login();
     expect(login.res.status).toBe(401);
+    expect((await w.t.login({ username: 'bob', password: 'bob password 1' })).res.status).toBe(200);
   });
 
-  it('revoking a root key leaves its client keys valid (as Rust); revoking a client key whose root is revoked works', async () => {
+  it('revoking a root key revokes its client keys too (unlike Rust); revoking one of them again → 404', async () => {
     const w = await world();
     const other = await addUser(w.t, 'other', 'other password 1');
     const client = await addClientKey(w.t, other, ['context:list']);
     await expectData(await revoke(w, { client_id: other }), { success: true, message: 'Tokens revoked successfully' });
-    expect((await w.t.svc.core.keys.getClient(client))?.revoked_at).toBeNull();
-    await expectData(await revoke(w, { client_id: client }), { success: true, message: 'Tokens revoked successfully' });
+    expect((await w.t.svc.core.keys.getClient(client))?.revoked_at).toBe(T0);
+    await expectErr(await revoke(w, { client_id: client }), 404, 'Key not found');
   });
 });
 

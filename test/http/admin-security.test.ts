@@ -368,6 +368,56 @@ describe('Security: operator lock-out', () => {
     expect((await w.t.login()).res.status).toBe(200);
   });
 
+  it('POST /admin/revoke never revokes the last account able to log in with admin: 200 success:false, nothing written (issue 10 item 2)', async () => {
+    const w = await world();
+    // Neither a mock root key (no account can log in with it) nor a non-admin account counts.
+    await w.t.svc.core.store.batch([
+      w.t.svc.core.keys.putOp('mock_x_1', {
+        key_type: 'Root',
+        public_key: 'mock_public_key_1',
+        auth_method: 'mock_auth',
+        root_key_id: null,
+        name: null,
+        permissions: ['admin'],
+        created_at: T0,
+        revoked_at: null,
+        expires_at: null,
+      }),
+    ]);
+    await addUser(w.t, 'carol', 'carol password 1', { permissions: ['keys:list'] });
+    const res = await call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: w.adminId } });
+    await expectData(res, { success: false, message: 'Cannot revoke the last admin account' });
+    expect((await w.t.svc.core.keys.getRoot(w.adminId))?.revoked_at).toBeNull();
+    expect((await call(w.t, 'GET', '/admin/identity', { token: w.admin.access })).status).toBe(200);
+    expect((await w.t.login()).res.status).toBe(200);
+    // DELETE applies the same rule once more than one root key exists.
+    await expectData(await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: w.admin.access }), {
+      status: false,
+      message: 'Cannot delete the last admin account',
+    });
+    expect((await w.t.svc.core.keys.getRoot(w.adminId))?.revoked_at).toBeNull();
+    // With a second admin account, either route may revoke the first.
+    await addUser(w.t, 'bob', 'bob password 1');
+    await expectData(await call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: w.adminId } }), {
+      success: true,
+      message: 'Tokens revoked successfully',
+    });
+  });
+
+  it('two concurrent revocations of the last two admin accounts revoke exactly one', async () => {
+    const w = await world();
+    const bob = await addUser(w.t, 'bob', 'bob password 1');
+    const bobLogin = await w.t.login({ username: 'bob', password: 'bob password 1' });
+    const [a, b] = await Promise.all([
+      call(w.t, 'POST', '/admin/revoke', { token: bobLogin.access, body: { client_id: w.adminId } }),
+      call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: bob } }),
+    ]);
+    const bodies = [await a.text(), await b.text()];
+    expect(bodies.filter((t) => t.includes('"success":true'))).toHaveLength(1);
+    const valid = (await w.t.svc.core.keys.listRoot()).filter(([, k]) => k.revoked_at === null);
+    expect(valid).toHaveLength(1);
+  });
+
   it('two concurrent deletes of the last two root keys revoke exactly one', async () => {
     const w = await world();
     const bob = await addUser(w.t, 'bob', 'bob password 1');

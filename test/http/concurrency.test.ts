@@ -119,13 +119,19 @@ describe('Security: authority flows down the minting chain (permissions §9, wir
       const c = await mint(t, a.json.data?.access_token ?? '', ['context:list']);
       expect(c.status).toBe(200);
       const rootId = (await t.svc.core.users.get(ADMIN.username))?.key_id ?? '';
-      // Revoke the root key: A's and C's access tokens still pass until they expire (as Rust)…
+      // A second admin account, so the first one may be revoked (never the last, issue 10 item 2).
+      await provision(t.svc.core, 'bob', 'bob password 1234', { wait: true });
+      // Revoke the root key: A and C go with it (issue 10 item 1), at once…
       const revoke = await t.post('/admin/revoke', { client_id: rootId }, { ...H, authorization: `Bearer ${root.access}` });
       expect(revoke.status).toBe(200);
-      // …but A can no longer hand out authority,
-      const late = await mint(t, a.json.data?.access_token ?? '', ['context:list']);
-      expect(late.status).toBe(404);
-      expect(late.json.error).toBe('Root key not found');
+      expect(((await revoke.json()) as { data: { success: boolean } }).data.success).toBe(true);
+      for (const pair of [a, c]) {
+        const res = await validate(t, pair.json.data?.access_token ?? '');
+        expect({ status: res.status, xae: res.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+      }
+      // …so A can no longer hand out authority,
+      const late = await t.post('/admin/client-key', { permissions: ['context:list'] }, { ...H, authorization: `Bearer ${a.json.data?.access_token}` });
+      expect({ status: late.status, xae: late.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
       // and C's family cannot be refreshed.
       t.clock.advanceSeconds(t.svc.config.jwt.access_token_expiry + t.svc.config.jwt.leeway_seconds + 1);
       const refresh = await t.post(
@@ -135,7 +141,7 @@ describe('Security: authority flows down the minting chain (permissions §9, wir
       );
       expect(refresh.status).toBe(403);
       expect(refresh.headers.get('x-auth-error')).toBe('token_revoked');
-      expect(((await refresh.json()) as { error: string }).error).toBe('Client key is no longer authorised by its root key');
+      expect(((await refresh.json()) as { error: string }).error).toBe('Key has been revoked');
     } finally {
       await t.close();
     }

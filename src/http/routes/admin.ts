@@ -77,8 +77,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     const body = await readJsonBody(c, revokeBody);
     const id = sanitizeIdentifier(body.client_id);
     if (id === '') throw new AuthError('bad_request', 'Client ID must contain valid characters');
-    await revokeAnyKey(core, id);
-    return ok(c, { success: true, message: 'Tokens revoked successfully' });
+    return ok(c, await revokeAnyKey(core, id));
   });
   refuse('/admin/revoke');
 
