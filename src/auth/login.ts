@@ -3,6 +3,7 @@ import { AuthError } from '../errors.js';
 import { isValidKey } from '../keys/key.js';
 import { isValidForNode } from '../permissions/node.js';
 import { pairClaims, signPair } from '../tokens/mint.js';
+import { cappedAt, sessionEnd } from '../tokens/session-lifetime.js';
 import type { TokenPair } from '../tokens/claims.js';
 import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
@@ -189,8 +190,8 @@ async function attemptLogin(
   try {
     const now = nowSeconds(core.clock);
     const { config } = core;
-    const refreshExp = now + config.jwt.refresh_token_expiry;
-    const { sid, ops } = core.sessions.openOps(account.keyId, refreshExp, now);
+    const end = sessionEnd(config.jwt, now);
+    const { sid, ops } = core.sessions.openOps(account.keyId, cappedAt(now + config.jwt.refresh_token_expiry, end), now);
     const claims = pairClaims({
       sub: account.keyId,
       sid,
@@ -200,6 +201,7 @@ async function attemptLogin(
       nowSeconds: now,
       accessExpiry: config.jwt.access_token_expiry,
       refreshExpiry: config.jwt.refresh_token_expiry,
+      sessionEnd: end,
     });
     const pair = await signPair(claims, core.secrets);
     // A password change that committed while this password was being checked has revoked every

@@ -14,6 +14,7 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
     node_host: undefined,
     leeway_seconds: 60,
     refresh_reuse_grace_seconds: 0,
+    session_max_age: 2592000,
   },
   storage: {
     type: 'level',

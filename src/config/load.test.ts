@@ -45,6 +45,7 @@ describe('defaults', () => {
         node_host: undefined,
         leeway_seconds: 60,
         refresh_reuse_grace_seconds: 0,
+        session_max_age: 2592000,
       },
       storage: { type: 'level', path: './data/auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 },
       cors: {
@@ -254,6 +255,7 @@ describe('errors', () => {
 access_token_expiry = 0
 leeway_seconds = 301
 refresh_reuse_grace_seconds = 61
+session_max_age = -1
 issuer = ""
 [cors]
 allowed_origins = ["https://ok.example", "example.com"]
@@ -276,6 +278,7 @@ max_failures = -1
       `invalid configuration: jwt.access_token_expiry (from ${file}): must be a positive integer`,
       `invalid configuration: jwt.leeway_seconds (from ${file}): must be an integer between 0 and 300`,
       `invalid configuration: jwt.refresh_reuse_grace_seconds (from ${file}): must be an integer between 0 and 60`,
+      `invalid configuration: jwt.session_max_age (from ${file}): must be an integer between 0 and 315360000`,
       'invalid configuration: storage.type (from AUTH__STORAGE__TYPE): must be one of "level", "rocksdb", "memory", "postgres", got "sqlite"',
       `invalid configuration: cors.allowed_origins[1] (from ${file}): not an origin: "example.com"`,
       `invalid configuration: cors.allowed_methods[1] (from ${file}): not an HTTP method: "GE T"`,

@@ -27,6 +27,7 @@ describe('key tree', () => {
       'jwt.node_host',
       'jwt.leeway_seconds',
       'jwt.refresh_reuse_grace_seconds',
+      'jwt.session_max_age',
       'storage.type',
       'storage.path',
       'storage.url',

@@ -33,6 +33,8 @@ export interface AuthConfig {
     node_host: string | undefined;
     leeway_seconds: number;
     refresh_reuse_grace_seconds: number;
+    /** Absolute session lifetime in seconds from login; 0 = unlimited. */
+    session_max_age: number;
   };
   storage: {
     /** `rocksdb` in a file is resolved to `level`. */
@@ -242,6 +244,7 @@ function fields() {
       node_host: optionalString(),
       leeway_seconds: intBetween(0, 300),
       refresh_reuse_grace_seconds: intBetween(0, 60),
+      session_max_age: intBetween(0, 10 * 365 * 86400),
     }),
     storage: section({
       type: storageType(),

@@ -6,6 +6,7 @@ import { checkClientKeyParent, clientKeyPermissions, holdsLiteralAdmin } from '.
 import { decodeJson, type BatchOp, type Store } from '../storage/store.js';
 import type { TokenPair } from '../tokens/claims.js';
 import { pairClaims, signPair } from '../tokens/mint.js';
+import { cappedAt, sessionEnd } from '../tokens/session-lifetime.js';
 import { nowSeconds } from '../util/clock.js';
 import { isValidKey, normaliseKey, rootClientsPrefix, type KeyRecord } from './key.js';
 import { keyWriteLock } from './locks.js';
@@ -112,7 +113,8 @@ export async function mintClientKey(
     let pair: TokenPair;
     let sessionOps: BatchOp[];
     try {
-      const session = core.sessions.openOps(clientId, now + jwt.refresh_token_expiry, now);
+      const end = sessionEnd(jwt, now);
+      const session = core.sessions.openOps(clientId, cappedAt(now + jwt.refresh_token_expiry, end), now);
       sessionOps = session.ops;
       const claims = pairClaims({
         sub: clientId,
@@ -123,6 +125,7 @@ export async function mintClientKey(
         nowSeconds: now,
         accessExpiry: jwt.access_token_expiry,
         refreshExpiry: jwt.refresh_token_expiry,
+        sessionEnd: end,
       });
       pair = await signPair(claims, core.secrets);
     } catch (e) {

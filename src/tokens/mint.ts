@@ -2,6 +2,7 @@ import type { webcrypto } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { orderedClaims, type TokenClaims, type TokenPair } from './claims.js';
+import { cappedAt } from './session-lifetime.js';
 
 export interface SigningKeySource {
   signingKey(): webcrypto.CryptoKey;
@@ -25,6 +26,8 @@ export interface PairSpec {
   nowSeconds: number;
   accessExpiry: number;
   refreshExpiry: number;
+  /** The session's absolute end (jwt.session_max_age): neither token outlives it. */
+  sessionEnd?: number | undefined;
 }
 
 /** Claims of a fresh pair: same iat, own jti and exp for each token (wire §4.2–4.3). */
@@ -39,8 +42,8 @@ export function pairClaims(spec: PairSpec): { access: TokenClaims; refresh: Toke
     ...(spec.nodeUrl === undefined ? {} : { node_url: spec.nodeUrl }),
   };
   return {
-    access: { ...base, exp: spec.nowSeconds + spec.accessExpiry, jti: randomUUID(), token_type: 'access' },
-    refresh: { ...base, exp: spec.nowSeconds + spec.refreshExpiry, jti: randomUUID(), token_type: 'refresh' },
+    access: { ...base, exp: cappedAt(spec.nowSeconds + spec.accessExpiry, spec.sessionEnd), jti: randomUUID(), token_type: 'access' },
+    refresh: { ...base, exp: cappedAt(spec.nowSeconds + spec.refreshExpiry, spec.sessionEnd), jti: randomUUID(), token_type: 'refresh' },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { isExpired, isRevoked } from '../keys/key.js';
-import { chainProblem } from '../keys/ancestry.js';
+import { CHAIN_BROKEN, chainProblem } from '../keys/ancestry.js';
 import { countRevocations, revokeKeyOps } from '../keys/revoke.js';
 import { encodeJson, getJson, putOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
@@ -12,6 +12,7 @@ import { verifyWithCore } from './core-verify.js';
 import { pairClaims, signPair } from './mint.js';
 import { checkNodeHost, type HostSource } from './node-host.js';
 import { sessionKey } from './session.js';
+import { sessionEnd } from './session-lifetime.js';
 import { TokenError } from './token-error.js';
 
 /** `system:refresh:consumed:<jti>` (wire §6.5). */
@@ -21,6 +22,9 @@ export interface ConsumedMarker {
   consumed_at: number;
   successor: { access: TokenClaims; refresh: TokenClaims };
 }
+
+/** The 401 of a session past `jwt.session_max_age`: the client must log in again. */
+export const SESSION_TOO_OLD = 'Invalid refresh token: Session has reached its maximum age; log in again';
 
 export const consumedKey = (jti: string): string => `system:refresh:consumed:${jti}`;
 
@@ -64,6 +68,10 @@ export async function refreshTokens(
   if (access.sub !== refresh.sub) {
     return fail('unauthorized', 'Access and refresh tokens do not belong to the same subject', 'invalid');
   }
+  // A pair is one session's: an old access token of another session must not ride along.
+  if (access.sid !== refresh.sid) {
+    return fail('unauthorized', 'Access and refresh tokens do not belong to the same session', 'invalid');
+  }
   const hostProblem = checkNodeHost(refresh.node_url, host);
   if (hostProblem !== undefined) return fail('invalid_node', hostProblem, 'invalid');
 
@@ -79,10 +87,14 @@ export async function refreshTokens(
   const session = await core.sessions.get(refresh.sid).catch(storageFail);
   if (!session) return fail('unauthorized', 'Invalid refresh token: Session not found', 'invalid');
   if (session.revoked_at !== null) return fail('token_revoked', 'Session has been revoked', 'revoked');
+  const end = sessionEnd(core.config.jwt, session.created_at);
+  if (end !== undefined && now >= end) {
+    return fail('unauthorized', SESSION_TOO_OLD, 'invalid');
+  }
 
   // Every key above a client key must exist, be valid and still grant what it handed down (§9).
   if (key.key_type === 'Client' && (await chainProblem(core, key, now).catch(storageFail)) !== undefined) {
-    return fail('token_revoked', 'Client key is no longer authorised by its root key', 'revoked');
+    return fail('token_revoked', CHAIN_BROKEN, 'revoked');
   }
 
   const successor = pairClaims({
@@ -94,6 +106,7 @@ export async function refreshTokens(
     nowSeconds: now,
     accessExpiry: core.config.jwt.access_token_expiry,
     refreshExpiry: core.config.jwt.refresh_token_expiry,
+    sessionEnd: end,
   });
 
   const decision = await core.sessionLock

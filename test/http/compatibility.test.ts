@@ -76,7 +76,8 @@ describe('Compatibility: consumed-refresh markers are swept only at exp + L < no
   it.each([60, 0])(
     'leeway %i: after a sweep at now = exp + L (where Rust has already dropped the marker) a replay is still 401 token_reuse',
     async (leeway) => {
-      const s = await service({ jwt: { leeway_seconds: leeway } });
+      // Unlimited session age: the marker alone must stop the replay at the line (issue 10 item 3 caps sessions).
+      const s = await service({ jwt: { leeway_seconds: leeway, session_max_age: 0 } });
       const pair = await s.login();
       s.clock.advanceSeconds(ACCESS_EXPIRY + leeway + 1);
       await expectPair(await refresh(s, pair));

@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthConfigInput } from '../../src/config/load.js';
+import { putOp } from '../../src/storage/store.js';
 import { nowSeconds } from '../../src/util/clock.js';
 import {
   addClientKey,
@@ -337,7 +338,8 @@ describe('POST /auth/refresh: success (§3.3 step 12, §4.7)', () => {
       node_url: 'http://localhost:2428/auth/login',
       sid: old.sid,
     });
-    expect(rr.payload).toEqual({ ...a.payload, exp: now + 2_592_000, jti: expect.stringMatching(UUID_V4), token_type: 'refresh' });
+    // jwt.session_max_age (30 days by default) caps the refresh token at the session's end.
+    expect(rr.payload).toEqual({ ...a.payload, exp: (old.iat as number) + 2_592_000, jti: expect.stringMatching(UUID_V4), token_type: 'refresh' });
     expect(a.payload.jti).not.toBe(old.jti);
     expect((await s.request('/auth/validate', { headers: bearer(pair.access, { host: 'localhost:2428' }) })).status).toBe(200);
   });
@@ -449,5 +451,80 @@ describe('Security: refresh token replay (§4.7)', () => {
     const byStatus = [a, b].sort((x, y) => x.status - y.status);
     expect(byStatus.map((x) => x.status)).toEqual([200, 401]);
     await expectErr(byStatus[1] as Response, 401, REUSE, 'token_reuse');
+  });
+});
+
+describe('Security: a session cannot be refreshed forever (jwt.session_max_age, issue 10 item 3)', () => {
+  const TOO_OLD = 'Invalid refresh token: Session has reached its maximum age; log in again';
+  const DAY = 86_400;
+
+  /** Refreshes `pair` as soon as its access token may be, once; returns the successor pair. */
+  async function refreshOnce(s: TestService, pair: { access: string; refresh: string }) {
+    s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
+    const next = await expectPair(await refresh(s, pair.access, pair.refresh));
+    return { access: next.access, refresh: next.refresh };
+  }
+
+  it('by default 30 days from login: tokens are capped at that instant, and the next refresh is a 401', async () => {
+    const s = await service();
+    const login = await s.login();
+    const loginAt = decodeJwt(login.access).payload.iat as number;
+    const end = loginAt + 30 * DAY;
+    // Refresh a day before the end: the refresh token may not outlive the session.
+    s.clock.set((end - DAY) * 1000);
+    let pair = await refreshOnce(s, login);
+    expect(decodeJwt(pair.refresh).payload.exp).toBe(end);
+    expect(decodeJwt(pair.access).payload.exp).toBe(nowSeconds(s.clock) + ACCESS_EXPIRY);
+    // Keep refreshing until the session's end: each refresh is valid, none moves the end.
+    while (nowSeconds(s.clock) + ACCESS_EXPIRY + L + 1 < end) pair = await refreshOnce(s, pair);
+    // Past the end no pair of the session refreshes any more.
+    s.clock.set((end + L + 1) * 1000);
+    const late = await refresh(s, pair.access, pair.refresh);
+    expect(late.status).toBe(401);
+    // A fresh login starts a new session with a new 30 days.
+    expect((await s.login()).res.status).toBe(200);
+  });
+
+  it('a session older than the max age (opened before the upgrade, or the age was lowered) → 401 at once, nothing consumed', async () => {
+    const s = await service();
+    const login = await s.login();
+    const sid = decodeJwt(login.refresh).payload.sid as string;
+    const { core } = s.svc;
+    const record = await core.sessions.get(sid);
+    await core.store.batch([putOp(`session:${sid}`, { ...record, created_at: record!.created_at - 31 * DAY })]);
+    s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
+    await expectErr(await refresh(s, login.access, login.refresh), 401, TOO_OLD);
+    expect((await core.sessions.get(sid))?.generation).toBe(0);
+  });
+
+  it('a shorter max age caps the first pair of a login too', async () => {
+    const s = await service({ jwt: { session_max_age: 3600 } });
+    const login = await s.login();
+    const { iat, exp } = decodeJwt(login.refresh).payload as { iat: number; exp: number };
+    expect(exp).toBe(iat + 3600);
+    s.clock.advanceSeconds(3600);
+    await expectErr(await refresh(s, login.access, login.refresh), 401, TOO_OLD);
+  });
+
+  it('0 = unlimited (the Rust service\'s behaviour, on request): a refresh 60 days in still extends the session', async () => {
+    const s = await service({ jwt: { session_max_age: 0 } });
+    let pair: { access: string; refresh: string } = await s.login();
+    for (let i = 0; i < 4; i++) {
+      s.clock.advanceSeconds(15 * DAY);
+      pair = await refreshOnce(s, pair);
+    }
+    expect(decodeJwt(pair.refresh).payload.exp).toBe(nowSeconds(s.clock) + 2_592_000);
+  });
+});
+
+describe('Security: refresh pairs belong to one session (issue 10 item 6)', () => {
+  it('the expired access token of one session with the refresh token of another of the same key → 401, nothing consumed', async () => {
+    const s = await service();
+    const a = await s.login();
+    const b = await s.login();
+    s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
+    await expectErr(await refresh(s, a.access, b.refresh), 401, 'Access and refresh tokens do not belong to the same session');
+    // b's refresh token was not spent: its own pair still refreshes.
+    await expectPair(await refresh(s, b.access, b.refresh));
   });
 });

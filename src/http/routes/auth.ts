@@ -23,6 +23,7 @@ import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js
 import { methodNotAllowed, peerAddress } from '../request.js';
 import { checkForwardedRoute } from '../../permissions/forward-auth.js';
 import type { ValidateDecision } from '../../metrics/index.js';
+import { cappedAt, sessionEnd } from '../../tokens/session-lifetime.js';
 
 /** The X-Auth-Error value of a refused validation is its decision label (wire §7.7). */
 function validateDecision(e: AuthError): ValidateDecision {
@@ -240,8 +241,8 @@ function registerMockToken(app: Hono, svc: AuthService): void {
       throw new AuthError('internal', `Failed to create mock key: ${(e as Error).message}`, { cause: e });
     }
     try {
-      const refreshExp = now + core.config.jwt.refresh_token_expiry;
-      const { sid, ops } = core.sessions.openOps(keyId, refreshExp, now);
+      const end = sessionEnd(core.config.jwt, now);
+      const { sid, ops } = core.sessions.openOps(keyId, cappedAt(now + core.config.jwt.refresh_token_expiry, end), now);
       const claims = pairClaims({
         sub: keyId,
         sid,
@@ -251,6 +252,7 @@ function registerMockToken(app: Hono, svc: AuthService): void {
         nowSeconds: now,
         accessExpiry: core.config.jwt.access_token_expiry,
         refreshExpiry: core.config.jwt.refresh_token_expiry,
+        sessionEnd: end,
       });
       const pair = await signPair(claims, core.secrets);
       await core.store.batch(ops);
