@@ -254,6 +254,28 @@ describe('verifyToken — step 3, signature', () => {
     expect(await verifyWith(forge(claims()), {}, 'access', await keySet(SECRET_A, SECRET_B))).toEqual(claims());
   });
 
+  describe('Security: only the canonical base64url spelling of a signature verifies (issue 10 item 6)', () => {
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const token = forge(claims());
+    const sig = token.split('.')[2] as string;
+    // 32 bytes are 43 characters: the last one carries 2 bits of the HMAC and 4 unused bits.
+    const last = ALPHABET.indexOf(sig.at(-1) as string);
+    const sameBytes = `${token.slice(0, -1)}${ALPHABET[last + 1]}`;
+
+    it.each([
+      ['a trailing =', `${token}=`],
+      ['a trailing ==', `${token}==`],
+      ['a last character that differs only in its unused bits', sameBytes],
+    ])('%s → InvalidSignature', async (_name, variant) => {
+      expect(Buffer.from(variant.split('.')[2] as string, 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+      await expectInvalid(verifyWith(variant), 'InvalidSignature');
+    });
+
+    it('the canonical spelling still verifies', async () => {
+      expect(await verifyWith(token)).toEqual(claims());
+    });
+  });
+
   it('a secret outside the set fails even with a backup present', async () => {
     await expectInvalid(
       verifyWith(forge(claims(), { secret: SECRET_C }), {}, 'access', await keySet(SECRET_A, SECRET_B)),

@@ -128,6 +128,10 @@ export function peekVerified(
   return known.claims;
 }
 
+function isCanonicalBase64url(part: string): boolean {
+  return B64URL.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
+}
+
 /** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
 async function checkSignature(
   token: string,
@@ -147,7 +151,10 @@ async function checkSignature(
     if (header.alg !== 'HS256') throw invalid('InvalidAlgorithm');
     if (header.crit !== undefined) throw invalid('InvalidToken');
   }
-  // 3. Signature, against the primary, then an eligible backup.
+  // 3. Signature, against the primary, then an eligible backup. Only the canonical spelling of
+  // the signature counts (jose would also take a trailing `=`, or a last character that differs
+  // only in unused bits): one token, one string, as Rust compares the signature text itself.
+  if (!isCanonicalBase64url(parts[2] as string)) throw invalid('InvalidSignature');
   if (candidates.length === 0) throw invalid('No verification secret available');
   for (const key of candidates) {
     try {
