@@ -4,6 +4,7 @@ import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
 import { panicResponse } from './errors.js';
 import { unavailableFrom } from '../errors.js';
+import { logSafe } from '../util/logger.js';
 import { fail, send } from './respond.js';
 import { rawPath } from './request.js';
 import { corsPolicy } from './middleware/cors.js';
@@ -60,6 +61,8 @@ export function edgeOptions(svc: AuthService): EdgeOptions {
       allowedHeaders: config.cors.allowed_headers,
     }),
     maxBodySize: config.security.max_body_size,
+    onAbort: (method, path) =>
+      svc.core.log.debug({ method, path: logSafe(path) }, 'client closed the connection before the answer'),
     ...(prometheus ? { observe: prometheus.httpRequest.bind(prometheus) } : {}),
   };
 }
