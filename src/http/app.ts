@@ -2,13 +2,15 @@ import { Hono } from 'hono';
 import { buildCsp } from '../config/csp.js';
 import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
-import { panicResponse } from './errors.js';
+import { panicResponse, statusOf } from './errors.js';
 import { unavailableFrom } from '../errors.js';
 import { logSafe } from '../util/logger.js';
 import { fail, send } from './respond.js';
 import { rawPath } from './request.js';
 import { corsPolicy } from './middleware/cors.js';
+import { adminCallerOf } from './middleware/admin-auth.js';
 import { edge, type EdgeOptions } from './middleware/edge.js';
+import { logRouteRefusal } from './middleware/refusal-log.js';
 import { securityHeaders } from './middleware/security-headers.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAuthRoutes } from './routes/auth.js';
@@ -27,7 +29,10 @@ export function createApp(svc: AuthService): Hono {
   // Unknown path: 404 with no body and no Content-Type (wire §1.2).
   app.notFound((c) => send(c, null, 404));
   app.onError((err, c) => {
-    if (isAuthError(err)) return fail(c, err);
+    if (isAuthError(err)) {
+      if (statusOf(err.code) === 403) logRouteRefusal(svc.core.log, c, err, adminCallerOf(c)?.keyId);
+      return fail(c, err);
+    }
     const unavailable = unavailableFrom(err);
     if (unavailable !== undefined) {
       svc.core.log.warn({ err: err.message }, 'request failed: database unavailable');

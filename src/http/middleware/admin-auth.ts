@@ -7,6 +7,7 @@ import { rawPathOf } from '../request.js';
 import { fail, send } from '../respond.js';
 import { identityHeaders } from '../validate-answer.js';
 import { hostSource } from '../routes/auth.js';
+import { logRefusal, missingPermissions } from './refusal-log.js';
 
 /** What the handlers behind the middleware know about the caller (wire §5.1 step 3). */
 export interface AdminCaller {
@@ -17,6 +18,11 @@ export interface AdminCaller {
 }
 
 const callers = new WeakMap<Context, AdminCaller>();
+
+/** The caller the middleware authenticated for this request, or undefined outside `/admin`. */
+export function adminCallerOf(c: Context): AdminCaller | undefined {
+  return callers.get(c);
+}
 
 /** The caller the middleware authenticated for this request. */
 export function adminCaller(c: Context): AdminCaller {
@@ -67,6 +73,12 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
       return fail(c, err, { bodyless: true });
     }
     if (!allowsRoute(caller.permissions, c.req.method, path)) {
+      logRefusal(core.log, 'warn', {
+        keyId: caller.keyId,
+        method: c.req.method,
+        path,
+        missing: missingPermissions(caller.permissions, c.req.method, path),
+      });
       return fail(c, new AuthError('permission_denied', 'Permission denied'), { bodyless: true });
     }
     callers.set(c, { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions });

@@ -58,6 +58,10 @@ function hasDotSegment(c: Context): boolean {
   return target !== undefined && (target.includes('.') || target.includes('%')) && DOT_SEGMENT.test(targetPath(target));
 }
 
+/** Every response of the routes that hand out tokens: never stored by a cache (RFC 6749 §5.1). */
+const TOKEN_PATHS = new Set(['/auth/token', '/auth/refresh', '/auth/mock-token', '/admin/client-key']);
+const NO_STORE: Readonly<Record<string, string>> = Object.freeze({ 'cache-control': 'no-store', pragma: 'no-cache' });
+
 /** Requests refused before routing (dot segments): their label is `unmatched`, whatever Hono matched. */
 const unrouted = new WeakSet<Context>();
 
@@ -90,6 +94,14 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
     fail(c, new AuthError('payload_too_large', 'length limit exceeded'), { headers: { connection: 'close' } });
   const limit = bodyLimit({ maxSize: maxBodySize, onError: tooLarge });
   const combine = headerMerger();
+  const noStore = new WeakMap<object, Readonly<Record<string, string>>>();
+  const securityFor = (path: string): Readonly<Record<string, string>> => {
+    const security = opts.security(path);
+    if (!TOKEN_PATHS.has(path)) return security;
+    let withNoStore = noStore.get(security);
+    if (withNoStore === undefined) noStore.set(security, (withNoStore = Object.freeze({ ...NO_STORE, ...security })));
+    return withNoStore;
+  };
 
   const { observe, onAbort } = opts;
   return async function edgeMiddleware(c, next) {
@@ -111,7 +123,7 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
   };
 
   async function handle(c: Context, next: Next): Promise<Response | void> {
-    const security = opts.security(c.req.path);
+    const security = securityFor(c.req.path);
     if (opts.cors.isPreflight(c)) {
       const res = await opts.cors.preflight(c);
       for (const k in security) res.headers.set(k, security[k] as string);
