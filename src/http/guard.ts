@@ -5,7 +5,7 @@ import { allowsRoute } from '../permissions/allows-route.js';
 import { rawPathProblem } from '../permissions/raw-path.js';
 import type { Core } from '../core.js';
 import { rawPathOf } from './request.js';
-import { hostSource } from './routes/auth.js';
+import { hostSource } from './request.js';
 
 /** What the node's handlers get from `c.get('auth')` behind the guard (wire §5.13 step 7). */
 export interface AuthIdentity {
@@ -73,11 +73,10 @@ function allowsRequest(held: readonly string[], method: string, raw: string, rou
  */
 export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareHandler<GuardEnv> {
   const checkRoutes = options.permissions !== false;
-  const nodeHost = core.config.jwt.node_host;
   return async function guard(c: Context<GuardEnv>, next) {
     if (c.req.method === 'OPTIONS') return next();
     const authorization = c.req.header('authorization');
-    const host = hostSource(c, nodeHost);
+    const host = hostSource(c, core.config);
     let caller: BearerCaller;
     try {
       if (authorization !== undefined) {

@@ -1,4 +1,8 @@
 import type { Context } from 'hono';
+import { canonicalIp, parseTrustedProxies } from '../auth/client-address.js';
+import type { AuthConfig } from '../config/schema.js';
+import type { HostSource } from '../tokens/node-host.js';
+import { memoize } from '../util/memo.js';
 import { send } from './respond.js';
 
 /** 405 with an empty body and the path's `Allow` list (wire §1.2). */
@@ -34,4 +38,53 @@ export function rawPathOf(url: string): string {
     if (ch === 63 /* ? */ || ch === 35 /* # */) break;
   }
   return url.slice(start, end);
+}
+
+/** Whether a socket peer is one of `server.trusted_proxies`; false when the peer is unknown. */
+export type PeerTrust = (peer: string | undefined) => boolean;
+
+const trustByList = new WeakMap<readonly string[], PeerTrust>();
+
+/** The trust check of a proxy list, built once per (frozen) config list; peers remembered. */
+export function peerTrust(list: readonly string[]): PeerTrust {
+  let trust = trustByList.get(list);
+  if (trust === undefined) {
+    const proxies = parseTrustedProxies(list);
+    const known = memoize((peer) => {
+      const ip = canonicalIp(peer);
+      return ip !== undefined && proxies.has(ip);
+    }, 1024);
+    trust = (peer) => peer !== undefined && known(peer);
+    trustByList.set(list, trust);
+  }
+  return trust;
+}
+
+/** The X-Forwarded-* values a request is judged by (Host for node binding, Uri and Method). */
+export interface ForwardedHeaders {
+  host?: string | undefined;
+  uri?: string | undefined;
+  method?: string | undefined;
+}
+
+const NOT_FORWARDED: ForwardedHeaders = Object.freeze({});
+
+/**
+ * The forwarded headers, believed only from a trusted proxy: any client can write them, and one
+ * that reaches us directly must not pick the host its token is checked against (node binding) or
+ * the route it is judged by. From anyone else they do not exist, and `Host` decides.
+ */
+export function forwardedHeaders(c: Context, trustedProxies: readonly string[]): ForwardedHeaders {
+  if (!peerTrust(trustedProxies)(peerAddress(c))) return NOT_FORWARDED;
+  return {
+    host: c.req.header('x-forwarded-host'),
+    uri: c.req.header('x-forwarded-uri'),
+    method: c.req.header('x-forwarded-method'),
+  };
+}
+
+/** Where node binding reads the request's host (wire §4.6): `jwt.node_host`, a trusted proxy's word, or Host. */
+export function hostSource(c: Context, config: Pick<AuthConfig, 'jwt' | 'server'>, forwarded?: ForwardedHeaders): HostSource {
+  const fwd = forwarded ?? forwardedHeaders(c, config.server.trusted_proxies);
+  return { nodeHost: config.jwt.node_host, forwardedHost: fwd.host, host: c.req.header('host') };
 }

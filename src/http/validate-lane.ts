@@ -4,6 +4,7 @@ import { checkForwardedRoute } from '../permissions/forward-auth.js';
 import type { AuthService } from '../service.js';
 import { headerMerger } from './header-merge.js';
 import type { EdgeOptions } from './middleware/edge.js';
+import { peerTrust } from './request.js';
 import { allowHeaders, VALIDATE_ALLOW_BODY } from './validate-answer.js';
 
 /** Answers a request straight from the Node listener and returns true, or returns false. */
@@ -75,6 +76,7 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
   const { core } = svc;
   const nodeHost = core.config.jwt.node_host;
   const enforce = core.config.forward_auth.enforce_permissions;
+  const trusts = peerTrust(core.config.server.trusted_proxies);
   const security = edge.security(PATH);
   const merge = headerMerger();
   const { observe } = edge;
@@ -97,6 +99,8 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
   const decide = (req: IncomingMessage): readonly string[] | undefined => {
     const h = readHeaders(req.rawHeaders);
     if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return undefined;
+    // Forwarded headers count only from a trusted proxy (request.ts forwardedHeaders).
+    if (!trusts(req.socket.remoteAddress)) h.forwardedHost = h.forwardedUri = h.forwardedMethod = undefined;
     const host = { nodeHost, forwardedHost: h.forwardedHost, host: h.host };
     // `Bearer <token>` with nothing around it is the usual header. A hit means the token is one
     // we minted (base64url and dots), so the header is visible ASCII and tokenFromRequest would

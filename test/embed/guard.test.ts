@@ -167,17 +167,18 @@ describe('Embedded guard: token failures (§5.13 step 5)', () => {
     await expectBare(await call('/admin-api/contexts', { headers: bearer(c.access) }), 401, null);
   });
 
-  it('node binding: a token for this node passes with its Host; X-Forwarded-Host is read as on /auth/validate', async () => {
+  it('node binding: a token for this node passes with its Host; X-Forwarded-Host counts only from a trusted proxy, as on /auth/validate', async () => {
     const bound = await mintPair(t, { nodeUrl: 'http://node-a.example:2428' });
     expect((await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-a.example:2428' } })).status).toBe(200);
     await expectBare(await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-b.example' } }), 401, null);
-    await expectBare(
-      await call('/admin-api/contexts', {
-        headers: { ...bearer(bound.access), host: 'node-a.example', 'x-forwarded-host': 'node-b.example' },
-      }),
-      401,
-      null,
-    );
+    const spoofed = { headers: { ...bearer(bound.access), host: 'node-b.example', 'x-forwarded-host': 'node-a.example' } };
+    // A client the host cannot place (no socket) or a direct one: its X-Forwarded-Host is not believed.
+    await expectBare(await call('/admin-api/contexts', spoofed), 401, null);
+    const url = 'http://localhost:2428/admin-api/contexts';
+    const from = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } } });
+    await expectBare(await node.request(url, spoofed, from('198.51.100.9')), 401, null);
+    // The proxy on loopback (the default server.trusted_proxies) is believed.
+    expect((await node.request(url, spoofed, from('127.0.0.1'))).status).toBe(200);
   });
 
   it('adds no X-Auth-User / X-Auth-Permissions headers, on success or failure', async () => {

@@ -31,6 +31,20 @@ export interface TestService {
 }
 
 /** A service on a memory store with a frozen clock and one provisioned admin (like better-auth's). */
+/** The peer of a direct client (not a trusted proxy). */
+export const CLIENT_PEER = '203.0.113.7';
+/** The peer of the reverse proxy in front of the service: loopback, trusted by default. */
+export const PROXY_PEER = '127.0.0.1';
+
+/**
+ * A request carrying X-Forwarded-Host/Uri/Method comes from the proxy that wrote them, unless the
+ * test names another peer (the spoofing tests do: a direct client writing its own).
+ */
+function fromProxy(headers: RequestInit['headers']): boolean {
+  const h = new Headers(headers);
+  return h.has('x-forwarded-host') || h.has('x-forwarded-uri') || h.has('x-forwarded-method');
+}
+
 export async function makeTestService(
   overrides: AuthConfigInput = {},
   opts: {
@@ -62,7 +76,7 @@ export async function makeTestService(
   if (opts.admin !== false) await provision(svc.core, ADMIN.username, ADMIN.password, { wait: true });
   const app = createApp(svc);
   const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
-    const { peer = '203.0.113.7', ...rest } = init;
+    const { peer = fromProxy(init.headers) ? PROXY_PEER : CLIENT_PEER, ...rest } = init;
     return Promise.resolve(
       app.request(`http://localhost${path}`, rest, { incoming: { socket: { remoteAddress: peer } } }),
     );

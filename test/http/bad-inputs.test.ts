@@ -15,7 +15,7 @@ import {
   sizedInit,
   TWO_MIB,
 } from '../helpers/http.js';
-import { ADMIN, makeTestService, type TestService } from '../helpers/service.js';
+import { ADMIN, makeTestService, PROXY_PEER, type TestService } from '../helpers/service.js';
 
 const MOCK_HEADER = 'Bearer mock-secret';
 /** Control characters, bidi override, emoji, CJK: everything the sanitisers must cope with. */
@@ -81,6 +81,9 @@ interface Case {
 let seq = 0;
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   s.post(path, body, { host: 'localhost:3001', ...headers }, freshPeer());
+/** Through the trusted proxy, whose X-Forwarded-* headers are believed. */
+const proxied = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  s.post(path, body, { host: 'localhost:3001', ...headers }, PROXY_PEER);
 const raw = (path: string, body: string, headers: Record<string, string>) =>
   s.request(path, { method: 'POST', body, headers: { host: 'localhost:3001', ...headers }, peer: freshPeer() });
 const get = (path: string, headers: Record<string, string> = {}) => s.request(path, { headers });
@@ -145,8 +148,8 @@ const cases: Case[] = [
   { route: '/auth/refresh', name: 'an HS512 refresh token', run: () => post('/auth/refresh', { access_token: oldAccess, refresh_token: forgeUnsigned({ alg: 'HS512', typ: 'JWT' }, { exp: 1 }) }), expect: env(401, 'Invalid refresh token: Invalid token: InvalidAlgorithm') },
   { route: '/auth/refresh', name: 'a refresh token as the access token', run: () => post('/auth/refresh', { access_token: refresh, refresh_token: refresh }), expect: env(401, 'Invalid access token: Invalid token: Wrong token type: expected Access, got Refresh') },
   { route: '/auth/refresh', name: 'a fresh access token (still valid)', run: () => post('/auth/refresh', { access_token: access, refresh_token: refresh }), expect: env(401, 'Access token still valid') },
-  { route: '/auth/refresh', name: 'a spoofed X-Forwarded-Host on a bound pair', run: () => post('/auth/refresh', { access_token: boundOldAccess, refresh_token: boundOldRefresh }, { host: 'node1.example.com', 'x-forwarded-host': 'evil.example' }), expect: env(403, "Token is not valid for this host. Token is for 'node1.example.com' but request is to 'evil.example'", 'invalid_node') },
-  { route: '/auth/refresh', name: 'a junk X-Forwarded-Host on a bound pair', run: () => post('/auth/refresh', { access_token: boundOldAccess, refresh_token: boundOldRefresh }, { host: 'node1.example.com', 'x-forwarded-host': `node1.example.com${HEADER_JUNK}` }), expect: env(403, NO_HOST_MESSAGE, 'invalid_node') },
+  { route: '/auth/refresh', name: 'a spoofed X-Forwarded-Host on a bound pair', run: () => proxied('/auth/refresh', { access_token: boundOldAccess, refresh_token: boundOldRefresh }, { host: 'node1.example.com', 'x-forwarded-host': 'evil.example' }), expect: env(403, "Token is not valid for this host. Token is for 'node1.example.com' but request is to 'evil.example'", 'invalid_node') },
+  { route: '/auth/refresh', name: 'a junk X-Forwarded-Host on a bound pair', run: () => proxied('/auth/refresh', { access_token: boundOldAccess, refresh_token: boundOldRefresh }, { host: 'node1.example.com', 'x-forwarded-host': `node1.example.com${HEADER_JUNK}` }), expect: env(403, NO_HOST_MESSAGE, 'invalid_node') },
 
   // POST /auth/logout.
   { route: '/auth/logout', name: 'junk as refresh_token', run: () => post('/auth/logout', { refresh_token: JUNK }), expect: env(401, `Invalid refresh token: ${MALFORMED}`) },

@@ -208,6 +208,35 @@ describe('Validate lane: configurations', () => {
     }
   });
 
+  it('Security: forwarded headers from a peer outside server.trusted_proxies are not believed, by the lane as by the app (issue 10 item 4)', async () => {
+    // No trusted proxy at all: the loopback socket of this test is a direct client.
+    const r = await rig({ server: { trusted_proxies: [] } });
+    try {
+      const bound = (await mintPair(r.t, { nodeUrl: 'http://node-a.example:2428' })).access;
+      const rootId = await addUser(r.t, 'operator', 'operator-password');
+      const clientId = await addClientKey(r.t, rootId, ['context:list']);
+      const scoped = (await mintPair(r.t, { sub: clientId, permissions: ['context:list'] })).access;
+      const direct = (...head: string[]) => ['GET /auth/validate HTTP/1.1', ...head];
+      // [case, head, status, served by the lane]
+      const cases: Array<[string, string[], number, boolean]> = [
+        // The spoofed header would have let a node-a token through at node-b.
+        ['a node-a token at Host node-b with X-Forwarded-Host: node-a', direct('Host: node-b.example', bearer(bound), 'X-Forwarded-Host: node-a.example'), 403, false],
+        ['a node-a token at Host node-a with X-Forwarded-Host: node-b', direct('Host: node-a.example', bearer(bound), 'X-Forwarded-Host: node-b.example'), 200, true],
+        // No token source but the header's own: no token at all.
+        ['a token only in X-Forwarded-Uri', direct('Host: localhost', `X-Forwarded-Uri: /ws?token=${bound}`), 401, false],
+        // No forwarded route: authentication only.
+        ['a forwarded route the key lacks', direct('Host: localhost', bearer(scoped), 'X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'), 200, true],
+      ];
+      for (const [name, head, status, served] of cases) {
+        const { app, lane, laneServed } = await r.both(head);
+        expect({ name, status: app.status, laneServed }).toEqual({ name, status, laneServed: served });
+        expect(lane).toEqual(app);
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
   it('jwt.node_host: the configured host decides, not the request’s', async () => {
     const r = await rig({ jwt: { node_host: 'node-a.example' } });
     try {

@@ -20,7 +20,7 @@ import {
   NO_HOST_MESSAGE,
   updateKey,
 } from '../helpers/http.js';
-import { makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { CLIENT_PEER, makeTestService, PROXY_PEER, testServices, type TestService } from '../helpers/service.js';
 
 const OK_BODY = '{"data":"","error":null}';
 const service = testServices();
@@ -360,6 +360,33 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
     const res = await validate({ ...auth(bound), ...headers });
     if (failure === null) await expectOk(res, keyId);
     else await expectErr(res, 403, failure, 'invalid_node');
+  });
+
+  describe('from a direct client (a peer outside server.trusted_proxies, issue 10 item 4)', () => {
+    const direct = (headers: Record<string, string>, peer = CLIENT_PEER, s = t) =>
+      s.request('/auth/validate', { headers, peer });
+
+    it('its X-Forwarded-Host is not believed: Host decides, so a node-b request cannot borrow node1\'s name', async () => {
+      const spoof = { ...auth(bound), host: 'node2.example.com', 'x-forwarded-host': 'node1.example.com' };
+      await expectErr(await direct(spoof), 403, mismatch('node1.example.com', 'node2.example.com'), 'invalid_node');
+      await expectOk(await direct({ ...auth(bound), host: 'node1.example.com', 'x-forwarded-host': 'node-b.evil' }), keyId);
+      // The same request from the proxy on loopback (trusted by default) is judged by the header.
+      await expectOk(await direct(spoof, PROXY_PEER), keyId);
+    });
+
+    it('neither is its X-Forwarded-Uri: no token from its query, no forwarded route to enforce', async () => {
+      const res = await direct({ host: 'localhost:3001', 'x-forwarded-uri': `/ws?token=${bound}` });
+      expect({ status: res.status, xae: res.headers.get('x-auth-error') }).toEqual({ status: 401, xae: 'missing_token' });
+    });
+
+    it('an IPv4-mapped loopback peer is loopback; server.trusted_proxies = [] trusts no one, loopback included', async () => {
+      const spoof = { ...auth(bound), host: 'node2.example.com', 'x-forwarded-host': 'node1.example.com' };
+      await expectOk(await direct(spoof, '::ffff:127.0.0.1'), keyId);
+      const none = await service({ server: { trusted_proxies: [] } });
+      const token = (await none.login({ client_name: 'https://node1.example.com' })).access;
+      const res = await direct({ ...spoof, authorization: `Bearer ${token}` }, PROXY_PEER, none);
+      expect({ status: res.status, xae: res.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'invalid_node' });
+    });
   });
 
   it('two X-Forwarded-Host lines are joined with ", " and never match', async () => {

@@ -6,7 +6,7 @@ import { allowsRoute, rawPathProblem } from '../../permissions/index.js';
 import { rawPathOf } from '../request.js';
 import { fail, send } from '../respond.js';
 import { identityHeaders } from '../validate-answer.js';
-import { hostSource } from '../routes/auth.js';
+import { hostSource } from '../request.js';
 import { logRefusal, missingPermissions } from './refusal-log.js';
 
 /** What the handlers behind the middleware know about the caller (wire §5.1 step 3). */
@@ -53,7 +53,6 @@ export interface AdminAuthOptions {
  */
 export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
   const { core, matchRoute } = opts;
-  const nodeHost = core.config.jwt.node_host;
   return async function adminMiddleware(c, next) {
     const path = rawPathOf(c.req.url);
     const route = matchRoute(path);
@@ -63,7 +62,7 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
 
     let caller: AdminCaller;
     try {
-      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
+      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, core.config));
     } catch (e) {
       // The database out of reach says nothing about the token: 503, so the client keeps it.
       const unavailable = unavailableFrom(e);

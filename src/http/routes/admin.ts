@@ -19,10 +19,9 @@ import { nowSeconds } from '../../util/clock.js';
 import { VERSION } from '../../version.js';
 import { readJsonBody } from '../body.js';
 import { adminAuth, adminCaller } from '../middleware/admin-auth.js';
-import { methodNotAllowed } from '../request.js';
+import { hostSource, methodNotAllowed } from '../request.js';
 import { ok, send } from '../respond.js';
 import { clientKeyBody, revokeBody, updatePermissionsBody } from '../schemas.js';
-import { hostSource } from './auth.js';
 
 /**
  * The `/admin` routes of wire §1.1 with their `Allow` lists (§1.2). Statics come first: they win
@@ -67,7 +66,6 @@ const param = (c: Context, name: string): string => c.req.param(name) ?? '';
 export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   const { core } = svc;
   const { config } = core;
-  const nodeHost = config.jwt.node_host;
 
   app.use('/admin/*', adminAuth({ core, matchRoute: matchAdminRoute }));
   const refuse = (path: string) => app.all(path, methodNotAllowed(allowOf(path)));
@@ -103,7 +101,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     const body = await readJsonBody(c, clientKeyBody);
     let caller;
     try {
-      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, nodeHost));
+      caller = await checkBearer(core, c.req.header('authorization'), hostSource(c, core.config));
     } catch {
       throw new AuthError('unauthorized', 'Invalid token');
     }

@@ -8,7 +8,6 @@ import { AuthError } from '../../errors.js';
 import { newRootKey } from '../../keys/key.js';
 import type { AuthService } from '../../service.js';
 import { pairClaims, signPair } from '../../tokens/mint.js';
-import type { HostSource } from '../../tokens/node-host.js';
 import { refreshTokens } from '../../tokens/refresh.js';
 import { verifyWithCore } from '../../tokens/core-verify.js';
 import { TokenError } from '../../tokens/token-error.js';
@@ -20,7 +19,7 @@ import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
-import { methodNotAllowed, peerAddress } from '../request.js';
+import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress } from '../request.js';
 import { checkForwardedRoute } from '../../permissions/forward-auth.js';
 import type { ValidateDecision } from '../../metrics/index.js';
 import { cappedAt, sessionEnd } from '../../tokens/session-lifetime.js';
@@ -41,10 +40,6 @@ function validateDecision(e: AuthError): ValidateDecision {
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 
-export function hostSource(c: Context, nodeHost: string | undefined): HostSource {
-  return { nodeHost, forwardedHost: c.req.header('x-forwarded-host'), host: c.req.header('host') };
-}
-
 const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
   access_token: pair.access_token,
   refresh_token: pair.refresh_token,
@@ -60,7 +55,6 @@ export interface AuthRouteOptions {
 export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteOptions = {}): void {
   const { core } = svc;
   const { config } = core;
-  const nodeHost = config.jwt.node_host;
 
   app.post('/auth/token', async (c) => {
     const body = await readJsonBody(c, loginBody).catch((e: unknown) => {
@@ -75,7 +69,7 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
 
   app.post('/auth/refresh', async (c) => {
     const body = await readJsonBody(c, refreshBody);
-    const pair = await refreshTokens(core, body.access_token, body.refresh_token, hostSource(c, nodeHost));
+    const pair = await refreshTokens(core, body.access_token, body.refresh_token, hostSource(c, config));
     return ok(c, tokenPair(pair));
   });
   app.all('/auth/refresh', methodNotAllowed('POST'));
@@ -89,13 +83,14 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
 
   const enforce = config.forward_auth.enforce_permissions;
   const validate = async (c: Context) => {
-    const token = tokenFromRequest(c.req.header('authorization'), c.req.header('x-forwarded-uri'));
+    const forwarded = forwardedHeaders(c, config.server.trusted_proxies);
+    const token = tokenFromRequest(c.req.header('authorization'), forwarded.uri);
     if (token === undefined) throw new AuthError('missing_token', 'No token provided');
-    const { claims, effective } = await authenticateAccess(core, token, hostSource(c, nodeHost), 'validate');
+    const { claims, effective } = await authenticateAccess(core, token, hostSource(c, config, forwarded), 'validate');
     // Forward-auth authorisation (wire §3.4 row 6): only when the proxy says what it forwards.
     if (
       enforce &&
-      checkForwardedRoute(effective, c.req.header('x-forwarded-method'), c.req.header('x-forwarded-uri')) === 'deny'
+      checkForwardedRoute(effective, forwarded.method, forwarded.uri) === 'deny'
     ) {
       throw new AuthError('permission_denied', 'Permission denied');
     }
