@@ -5,6 +5,7 @@ import { allowsRoute } from '../permissions/allows-route.js';
 import { rawPathProblem } from '../permissions/raw-path.js';
 import type { Core } from '../core.js';
 import { rawPathOf } from './request.js';
+import { logRefusal, missingPermissions } from './middleware/refusal-log.js';
 import { hostSource } from './request.js';
 
 /** What the node's handlers get from `c.get('auth')` behind the guard (wire §5.13 step 7). */
@@ -102,6 +103,13 @@ export function createGuard(core: Core, options: GuardOptions = {}): MiddlewareH
       return bare(401);
     }
     if (checkRoutes && !allowsRequest(caller.permissions, c.req.method, rawPathOf(c.req.url), c.req.path)) {
+      const path = rawPathOf(c.req.url);
+      logRefusal(core.log, 'warn', {
+        keyId: caller.keyId,
+        method: c.req.method,
+        path,
+        missing: missingPermissions(caller.permissions, c.req.method, path),
+      });
       return bare(403, 'permission_denied');
     }
     c.set('auth', {

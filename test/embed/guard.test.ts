@@ -3,6 +3,7 @@
  * Rust node's guard on a node's own routes, in process through `app.request()`.
  */
 import { Hono } from 'hono';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGuard, type AuthIdentity, type GuardEnv } from '../../src/http/guard.js';
 import { nowSeconds } from '../../src/util/clock.js';
@@ -224,6 +225,24 @@ describe('Embedded guard: the route table on the full path (§5.13 step 6)', () 
     seen.length = 0;
     expect((await call('/admin-api/contexts', { headers: bearer(c.access) })).status).toBe(200);
     expect(seen[0]?.permissions).toEqual(['context:list']);
+  });
+
+  it('Security: a refusal is logged once at warn: key prefix, method, raw path, the missing permission, never the token (issue 10 item 6)', async () => {
+    const c = await clientToken(['context:list']);
+    const lines: Array<Record<string, unknown>> = [];
+    const core = t.svc.core as { log: typeof t.svc.core.log };
+    const original = core.log;
+    core.log = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+    try {
+      await expectBare(await call('/jsonrpc', { method: 'POST', headers: bearer(c.access) }), 403, 'permission_denied');
+      expect((await call('/admin-api/contexts', { headers: bearer(c.access) })).status).toBe(200);
+    } finally {
+      core.log = original;
+    }
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, msg: 'authorisation refused', status: 403, key: `${c.id.slice(0, 8)}…`, method: 'POST', path: '/jsonrpc', missing: ['context:execute'] }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(c.access);
   });
 
   it('a percent-encoded spelling of a guarded path cannot skip its requirement (Hono routes on the decoded path)', async () => {
