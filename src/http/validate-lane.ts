@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { peekAuthenticated, tokenFromRequest } from '../auth/validate.js';
-import { checkForwardedRoute } from '../permissions/forward-auth.js';
+import { validateFromMemory } from '../auth/validate.js';
 import type { AuthService } from '../service.js';
 import { headerMerger } from './header-merge.js';
 import type { EdgeOptions } from './middleware/edge.js';
+import { memoize } from '../util/memo.js';
 import { peerTrust } from './request.js';
 import { allowHeaders, VALIDATE_ALLOW_BODY } from './validate-answer.js';
 
@@ -13,9 +13,18 @@ export type NodeLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 const PATH = '/auth/validate';
 const JSON_TYPE = 'application/json';
 const BODY_LENGTH = String(Buffer.byteLength(VALIDATE_ALLOW_BODY));
-// @hono/node-server builds the request URL from Host without a detour through `new URL` (and
-// without refusing it) exactly when Host matches this; any other Host goes the app's way.
-const PLAIN_HOST = /^[a-z0-9._-]+(?::(?:[1-5]\d{3,4}|[6-9]\d{3}))?$/;
+/**
+ * Our own rule for a Host the lane may answer under: only the characters of a host name, an IP
+ * literal and a port, and a value the WHATWG URL parser accepts with the path left as it is. For
+ * such a Host, @hono/node-server builds the request URL `…/auth/validate` from it (by its fast
+ * path or through `new URL`) and never refuses it, so the app would route the request here too.
+ * Anything else goes the app's way. Remembered per value: a node sees a handful of Hosts.
+ */
+const HOST_CHARS = /^[A-Za-z0-9._\-[\]:]+$/;
+const routableHost = memoize((host: string): boolean => {
+  if (!HOST_CHARS.test(host) || !URL.canParse(`http://${host}${PATH}`)) return false;
+  return new URL(`http://${host}${PATH}`).pathname === PATH;
+}, 1024);
 
 interface LaneHeaders {
   host?: string;
@@ -98,23 +107,17 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
   /** The answer's header list when the lane may answer, else undefined. */
   const decide = (req: IncomingMessage): readonly string[] | undefined => {
     const h = readHeaders(req.rawHeaders);
-    if (h === undefined || h.host === undefined || !PLAIN_HOST.test(h.host)) return undefined;
+    if (h === undefined || h.host === undefined || !routableHost(h.host)) return undefined;
     // Forwarded headers count only from a trusted proxy (request.ts forwardedHeaders).
     if (!trusts(req.socket.remoteAddress)) h.forwardedHost = h.forwardedUri = h.forwardedMethod = undefined;
-    const host = { nodeHost, forwardedHost: h.forwardedHost, host: h.host };
-    // `Bearer <token>` with nothing around it is the usual header. A hit means the token is one
-    // we minted (base64url and dots), so the header is visible ASCII and tokenFromRequest would
-    // return the same token: skip its scan of the whole value.
-    const a = h.authorization;
-    const plain = a !== undefined && a.startsWith('Bearer ') ? a.slice(7) : undefined;
-    let auth = plain === undefined ? undefined : peekAuthenticated(core, plain, host);
-    if (auth === undefined) {
-      const token = tokenFromRequest(a, h.forwardedUri);
-      if (token === undefined || token === plain) return undefined;
-      auth = peekAuthenticated(core, token, host);
-      if (auth === undefined) return undefined;
-    }
-    if (enforce && checkForwardedRoute(auth.effective, h.forwardedMethod, h.forwardedUri) === 'deny') return undefined;
+    const auth = validateFromMemory(core, {
+      authorization: h.authorization,
+      host: { nodeHost, forwardedHost: h.forwardedHost, host: h.host },
+      forwardedUri: h.forwardedUri,
+      forwardedMethod: h.forwardedMethod,
+      enforce,
+    });
+    if (auth === undefined) return undefined;
     return answerHeaders(allowHeaders(auth.claims), merge(security, edge.cors.actualHeaders(h.origin)));
   };
 

@@ -15,10 +15,10 @@ export type ChainProblem = ParentRefusal['code'];
 
 /**
  * The walk up a client key's chain, one parent at a time: yields the id of the next parent and
- * is resumed with its record (undefined when it does not exist). Written once, driven both from
- * storage (chainProblem) and from memory (peekChainProblem), so the two cannot disagree.
+ * is resumed with its record (undefined when it does not exist). Written once, driven from storage
+ * (chainProblem) and inside the access decision (src/auth/validate.ts), so the two cannot disagree.
  */
-function* walk(key: KeyRecord, now: number): Generator<string, ChainProblem | undefined, KeyRecord | undefined> {
+export function* chainSteps(key: KeyRecord, now: number): Generator<string, ChainProblem | undefined, KeyRecord | undefined> {
   const seen = new Set<string>();
   let child = key;
   while (child.key_type === 'Client') {
@@ -40,23 +40,9 @@ function* walk(key: KeyRecord, now: number): Generator<string, ChainProblem | un
  * chain holds; a root key has no chain.
  */
 export async function chainProblem(core: Core, key: KeyRecord, now: number): Promise<ChainProblem | undefined> {
-  const steps = walk(key, now);
+  const steps = chainSteps(key, now);
   for (let step = steps.next(); ; ) {
     if (step.done) return step.value;
     step = steps.next(await core.keys.get(step.value));
-  }
-}
-
-/** What peekChainProblem answers when an ancestor is not in memory: ask chainProblem. */
-export const NOT_CACHED = Symbol('not cached');
-
-/** chainProblem answered from the key cache alone, without an await. */
-export function peekChainProblem(core: Core, key: KeyRecord, now: number): ChainProblem | undefined | typeof NOT_CACHED {
-  const steps = walk(key, now);
-  for (let step = steps.next(); ; ) {
-    if (step.done) return step.value;
-    const parent = core.keys.peek(step.value);
-    if (parent === undefined) return NOT_CACHED;
-    step = steps.next(parent);
   }
 }

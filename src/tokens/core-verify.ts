@@ -1,7 +1,7 @@
 import type { Core } from '../core.js';
 import { nowSeconds } from '../util/clock.js';
 import type { TokenClaims, TokenType } from './claims.js';
-import { peekVerified, verifyToken, type VerifyOptions } from './verify.js';
+import { NEEDS_JOSE, verifySync, verifyToken, type VerifyOptions } from './verify.js';
 
 function options(core: Core, ignoreExpiry: boolean): VerifyOptions {
   return {
@@ -23,7 +23,9 @@ export function verifyWithCore(
   return verifyToken(token, type, core.secrets, options(core, ignoreExpiry));
 }
 
-/** The claims of an access token verified before and still valid now, without an await. */
-export function peekVerifiedAccess(core: Core, token: string): TokenClaims | undefined {
-  return peekVerified(token, 'access', core.secrets, options(core, false));
+/** verifySync with the service's issuer, leeway and clock: claims, a TokenError, or NEEDS_JOSE. */
+export function verifyAccessSync(core: Core, token: string): TokenClaims | typeof NEEDS_JOSE {
+  return verifySync(token, 'access', core.secrets, options(core, false));
 }
+
+export { NEEDS_JOSE };

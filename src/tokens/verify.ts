@@ -1,4 +1,4 @@
-import type { webcrypto } from 'node:crypto';
+import { createHmac, KeyObject, timingSafeEqual, type webcrypto } from 'node:crypto';
 import { compactVerify, errors as joseErrors } from 'jose';
 import type { TokenClaims, TokenType } from './claims.js';
 import { expired, invalid, TokenError } from './token-error.js';
@@ -58,10 +58,14 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
 
+/** What verifySync answers when the token needs the asynchronous verifier (a header not ours). */
+export const NEEDS_JOSE = Symbol('needs jose');
+
 /**
  * Verifies a compact JWS in the exact step order of wire §4.4 and returns its claims.
- * jose checks the HMAC (algorithm pinned to HS256); the claim rules are ours, because jose's
- * own run in a different order and draw the expiry line one second earlier.
+ * verifySync does the work; only a token whose header is not the one we mint goes to jose
+ * (algorithm pinned to HS256). The claim rules are ours, because jose's own run in a different
+ * order and draw the expiry line one second earlier.
  */
 export async function verifyToken(
   token: string,
@@ -69,24 +73,75 @@ export async function verifyToken(
   keys: VerifyKeySource,
   opts: VerifyOptions,
 ): Promise<TokenClaims> {
+  const claims = verifySync(token, expected, keys, opts);
+  if (claims !== NEEDS_JOSE) return claims;
   const candidates = keys.verifyKeys();
-  let entry = opts.cache?.get(token);
-  let payload: unknown;
+  const [payloadPart, key] = await checkSignature(token, candidates);
+  return checkPayload(decodePart(payloadPart), expected, opts, token, key);
+}
+
+/**
+ * verifyToken without an await: a token verified before (the cache) or carrying our own header
+ * (the HMAC by node:crypto, synchronous, instead of a WebCrypto promise). Throws the TokenError
+ * of the first failing step; NEEDS_JOSE when the header must be parsed and checked by jose.
+ */
+export function verifySync(
+  token: string,
+  expected: TokenType,
+  keys: VerifyKeySource,
+  opts: VerifyOptions,
+): TokenClaims | typeof NEEDS_JOSE {
+  const candidates = keys.verifyKeys();
+  const entry = opts.cache?.get(token);
   if (entry !== undefined && candidates.includes(entry.key)) {
     // Steps 1–3 already passed for this exact string, with a key that still verifies.
-    payload = entry.payload;
     const known = entry.checked;
     if (known !== undefined && known.issuer === opts.issuer && known.claims.token_type === expected) {
       // Steps 4 and 6–9 are pure functions of the payload and passed before; only 5 can change.
       if (!opts.ignoreExpiry && known.claims.exp < opts.nowSeconds - opts.leewaySeconds) throw expired();
       return known.claims;
     }
-  } else {
-    const [payloadPart, key] = await checkSignature(token, candidates);
-    // 4. Payload and exp.
-    payload = decodePart(payloadPart);
-    entry = opts.cache !== undefined && isObject(payload) ? opts.cache.set(token, key, payload) : undefined;
+    return checkPayload(entry.payload, expected, opts, token, entry.key, entry);
   }
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== OUR_HEADER || parts[1] === '') {
+    // Not ours: structure errors and every other header take jose's way, in step order.
+    return NEEDS_JOSE;
+  }
+  const [headerPart, payloadPart, signature] = parts as [string, string, string];
+  // 3. Signature, against the primary, then an eligible backup (see checkSignature).
+  if (!isCanonicalBase64url(signature)) throw invalid('InvalidSignature');
+  if (candidates.length === 0) throw invalid('No verification secret available');
+  const given = Buffer.from(signature, 'base64url');
+  const input = `${headerPart}.${payloadPart}`;
+  for (const key of candidates) {
+    const mac = createHmac('sha256', keyObjectOf(key)).update(input).digest();
+    if (mac.length === given.length && timingSafeEqual(mac, given)) {
+      // 4. Payload: decoded only after the HMAC matched, as jose does (wire §4.4 step order).
+      return checkPayload(decodePart(payloadPart), expected, opts, token, key);
+    }
+  }
+  throw invalid('InvalidSignature');
+}
+
+// node:crypto signs with a KeyObject; one per WebCrypto key, made once.
+const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
+function keyObjectOf(key: webcrypto.CryptoKey): KeyObject {
+  let ko = keyObjects.get(key);
+  if (ko === undefined) keyObjects.set(key, (ko = KeyObject.from(key)));
+  return ko;
+}
+
+/** Steps 4–9 on a payload whose signature verified with `key`; remembers a good result. */
+function checkPayload(
+  payload: unknown,
+  expected: TokenType,
+  opts: VerifyOptions,
+  token: string,
+  key: webcrypto.CryptoKey,
+  known?: SignatureCacheEntry,
+): TokenClaims {
+  const entry = known ?? (opts.cache !== undefined && isObject(payload) ? opts.cache.set(token, key, payload) : undefined);
   if (!isObject(payload)) throw invalid(`JSON error: invalid type: ${describeJson(payload)}, expected struct Claims`);
   if (payload.exp === undefined) throw invalid('Missing required claim: exp');
   if (!isNonNegInt(payload.exp)) {
@@ -106,26 +161,6 @@ export async function verifyToken(
 function deepFreeze<T extends object>(o: T): T {
   for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) Object.freeze(v);
   return Object.freeze(o);
-}
-
-/**
- * The claims of a token that already passed every step once, when that is still true now — its
- * key still verifies and it is not expired — without any await; undefined means "run
- * verifyToken", which also produces the exact error for a token that fails now.
- */
-export function peekVerified(
-  token: string,
-  expected: TokenType,
-  keys: VerifyKeySource,
-  opts: VerifyOptions,
-): TokenClaims | undefined {
-  const entry = opts.cache?.get(token);
-  const known = entry?.checked;
-  if (entry === undefined || known === undefined) return undefined;
-  if (known.issuer !== opts.issuer || known.claims.token_type !== expected) return undefined;
-  if (!keys.verifyKeys().includes(entry.key)) return undefined;
-  if (!opts.ignoreExpiry && known.claims.exp < opts.nowSeconds - opts.leewaySeconds) return undefined;
-  return known.claims;
 }
 
 function isCanonicalBase64url(part: string): boolean {

@@ -3,7 +3,7 @@ import type { Context, Hono } from 'hono';
 import { login } from '../../auth/login.js';
 import { accountExists } from '../../auth/provision.js';
 import { sanitizeString } from '../../auth/sanitize.js';
-import { authenticateAccess, tokenFromRequest } from '../../auth/validate.js';
+import { validateRequest } from '../../auth/validate.js';
 import { AuthError } from '../../errors.js';
 import { newRootKey } from '../../keys/key.js';
 import type { AuthService } from '../../service.js';
@@ -20,7 +20,6 @@ import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
 import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress } from '../request.js';
-import { checkForwardedRoute } from '../../permissions/forward-auth.js';
 import type { ValidateDecision } from '../../metrics/index.js';
 import { cappedAt, sessionEnd } from '../../tokens/session-lifetime.js';
 
@@ -84,16 +83,13 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   const enforce = config.forward_auth.enforce_permissions;
   const validate = async (c: Context) => {
     const forwarded = forwardedHeaders(c, config.server.trusted_proxies);
-    const token = tokenFromRequest(c.req.header('authorization'), forwarded.uri);
-    if (token === undefined) throw new AuthError('missing_token', 'No token provided');
-    const { claims, effective } = await authenticateAccess(core, token, hostSource(c, config, forwarded), 'validate');
-    // Forward-auth authorisation (wire §3.4 row 6): only when the proxy says what it forwards.
-    if (
-      enforce &&
-      checkForwardedRoute(effective, forwarded.method, forwarded.uri) === 'deny'
-    ) {
-      throw new AuthError('permission_denied', 'Permission denied');
-    }
+    const { claims } = await validateRequest(core, {
+      authorization: c.req.header('authorization'),
+      host: hostSource(c, config, forwarded),
+      forwardedUri: forwarded.uri,
+      forwardedMethod: forwarded.method,
+      enforce,
+    });
     core.metrics.validate('allow');
     return ok(c, '', allowHeaders(claims));
   };
