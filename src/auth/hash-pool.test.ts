@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AuthError } from '../errors.js';
-import { HashPool } from './hash-pool.js';
+import { defaultSlots, HashPool } from './hash-pool.js';
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -198,12 +198,13 @@ describe('HashPool', () => {
     expect(peak).toBe(3);
   });
 
-  it('defaults to the core count and a queue of 64', async () => {
+  it('defaults to every core but one (at least one) and a queue of 64', async () => {
+    expect([defaultSlots(1), defaultSlots(2), defaultSlots(8)]).toEqual([1, 1, 7]);
     const pool = new HashPool();
     const gate = deferred();
-    const cores = (await import('node:os')).availableParallelism();
-    const held = Array.from({ length: cores + 64 }, () => pool.run(() => gate.promise));
-    expect(pool.running).toBe(cores);
+    const slots = defaultSlots((await import('node:os')).availableParallelism());
+    const held = Array.from({ length: slots + 64 }, () => pool.run(() => gate.promise));
+    expect(pool.running).toBe(slots);
     expect(pool.waiting).toBe(64);
     await expect(pool.run(async () => 1)).rejects.toMatchObject({ code: 'busy' });
     gate.resolve();

@@ -7,10 +7,19 @@ import { availableParallelism } from 'node:os';
 import { AuthError } from '../errors.js';
 
 export interface HashPoolOptions {
-  /** Parallel slots; default os.availableParallelism(). */
+  /** Parallel slots; default defaultSlots(): every core but one. */
   slots?: number;
   /** Waiters allowed beyond the slots before run() rejects; default 64. */
   queue?: number;
+}
+
+/**
+ * Every core but one (at least one): a login flood then always leaves a core to /auth/validate
+ * and the event loop (issue 11 measured validate p99 ×3.6 under 8 login connections with every
+ * core hashing).
+ */
+export function defaultSlots(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 export const BUSY_MESSAGE = 'Too many concurrent login attempts; please try again later';
@@ -23,7 +32,7 @@ export class HashPool {
   private readonly waiters: Array<() => void> = [];
 
   constructor(opts: HashPoolOptions = {}) {
-    const { slots = availableParallelism(), queue = 64 } = opts;
+    const { slots = defaultSlots(), queue = 64 } = opts;
     if (!Number.isSafeInteger(slots) || slots < 1) {
       throw new RangeError(`slots must be an integer >= 1, got ${slots}`);
     }

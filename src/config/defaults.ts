@@ -15,6 +15,7 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
     leeway_seconds: 60,
     refresh_reuse_grace_seconds: 0,
     session_max_age: 2592000,
+    verified_cache_mb: 0,
   },
   storage: {
     type: 'level',

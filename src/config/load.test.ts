@@ -46,6 +46,7 @@ describe('defaults', () => {
         leeway_seconds: 60,
         refresh_reuse_grace_seconds: 0,
         session_max_age: 2592000,
+        verified_cache_mb: 0,
       },
       storage: { type: 'level', path: './data/auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 },
       cors: {

@@ -28,6 +28,7 @@ describe('key tree', () => {
       'jwt.leeway_seconds',
       'jwt.refresh_reuse_grace_seconds',
       'jwt.session_max_age',
+      'jwt.verified_cache_mb',
       'storage.type',
       'storage.path',
       'storage.url',

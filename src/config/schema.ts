@@ -35,6 +35,8 @@ export interface AuthConfig {
     refresh_reuse_grace_seconds: number;
     /** Absolute session lifetime in seconds from login; 0 = unlimited. */
     session_max_age: number;
+    /** Memory for verified tokens (MB); 0 = sized from the heap limit. */
+    verified_cache_mb: number;
   };
   storage: {
     /** `rocksdb` in a file is resolved to `level`. */
@@ -245,6 +247,7 @@ function fields() {
       leeway_seconds: intBetween(0, 300),
       refresh_reuse_grace_seconds: intBetween(0, 60),
       session_max_age: intBetween(0, 10 * 365 * 86400),
+      verified_cache_mb: intBetween(0, 4096),
     }),
     storage: section({
       type: storageType(),

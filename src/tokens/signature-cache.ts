@@ -1,16 +1,45 @@
 import type { webcrypto } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { getHeapStatistics } from 'node:v8';
 import type { SignatureCache, SignatureCacheEntry } from './verify.js';
 
+interface Slot {
+  token: string;
+  entry: SignatureCacheEntry;
+}
+
+// What one entry holds besides the token text: the payload, the checked claims, the map slot.
+const ENTRY_OVERHEAD_BYTES = 1024;
+const MB = 1024 * 1024;
+
+/** An entry's approximate footprint: the token (one byte per character) twice over, plus the rest. */
+const sizeOf = (slot: Slot): number => 2 * slot.token.length + ENTRY_OVERHEAD_BYTES;
+
 /**
- * Tokens whose HMAC already verified, keyed by the exact token string. Only genuinely signed
- * tokens get in, so an attacker cannot fill it; it is bounded anyway (oldest evicted first).
- * Expiry and claim rules still run on every use; the key must still be in the verify set.
+ * The byte budget when `jwt.verified_cache_mb` is 0 (auto): 5 % of the heap limit, between 8 and
+ * 64 MB (about 40k typical tokens at 64 MB). A miss costs one synchronous HMAC and a JSON parse,
+ * so the cache only has to hold the live working set, never every token ever seen.
+ */
+export function autoBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
+  return Math.min(64 * MB, Math.max(8 * MB, Math.floor(heapLimit * 0.05)));
+}
+
+/**
+ * Tokens whose HMAC already verified, keyed by the exact token string, least recently used
+ * evicted first within a byte budget. Only genuinely signed tokens get in, so an attacker cannot
+ * fill it with junk. Expiry and claim rules still run on every use; the key must still be in the
+ * verify set.
  */
 export class BoundedSignatureCache implements SignatureCache {
   // Keyed by the signature segment: a lookup hashes 43 characters, not a ~500-character token.
   // The full token is compared on every hit, so a token that only shares a signature misses.
-  private readonly entries = new Map<string, { token: string; entry: SignatureCacheEntry }>();
-  constructor(private readonly max = 10_000) {}
+  private readonly entries: LRUCache<string, Slot>;
+
+  /** `budgetBytes` ≤ 0 selects autoBudgetBytes(). */
+  constructor(budgetBytes = 0) {
+    const maxSize = budgetBytes > 0 ? budgetBytes : autoBudgetBytes();
+    this.entries = new LRUCache<string, Slot>({ maxSize, sizeCalculation: sizeOf });
+  }
 
   get(token: string) {
     const hit = this.entries.get(signatureOf(token));
@@ -18,18 +47,18 @@ export class BoundedSignatureCache implements SignatureCache {
   }
 
   set(token: string, key: webcrypto.CryptoKey, payload: Record<string, unknown>): SignatureCacheEntry {
-    const sig = signatureOf(token);
-    if (!this.entries.has(sig) && this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
     const entry: SignatureCacheEntry = { key, payload: Object.freeze(payload) };
-    this.entries.set(sig, { token, entry });
+    this.entries.set(signatureOf(token), { token, entry });
     return entry;
   }
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Bytes held by the current entries, as counted against the budget. */
+  get bytes(): number {
+    return this.entries.calculatedSize;
   }
 }
 

@@ -2,7 +2,7 @@ import { createHmac, webcrypto } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TokenClaims, TokenType } from './claims.js';
 import { TokenError } from './token-error.js';
-import { BoundedSignatureCache } from './signature-cache.js';
+import { autoBudgetBytes, BoundedSignatureCache } from './signature-cache.js';
 import { verifyToken, type SignatureCache, type SignatureCacheEntry, type VerifyKeySource, type VerifyOptions } from './verify.js';
 
 // 43-character base64url texts of 32 random bytes: the HMAC key is their UTF-8 (wire §4.1).
@@ -610,17 +610,27 @@ describe('verifyToken — the verified-signature cache', () => {
 });
 
 describe('BoundedSignatureCache', () => {
-  it('evicts the oldest entry beyond its bound and freezes payloads', async () => {
+  it('evicts the least recently used entry beyond its byte budget and freezes payloads', async () => {
     const [key] = (await keySet(SECRET_A)).verifyKeys();
     if (!key) throw new Error('no key');
-    const cache = new BoundedSignatureCache(2);
+    // Each short entry counts 2 × 2 characters + 1024 bytes: a 2100-byte budget holds two.
+    const cache = new BoundedSignatureCache(2100);
     cache.set('t1', key, { a: 1 });
     cache.set('t2', key, { a: 2 });
+    expect(cache.get('t1')?.payload).toEqual({ a: 1 }); // t1 is now the most recently used
     cache.set('t3', key, { a: 3 });
     expect(cache.size).toBe(2);
-    expect(cache.get('t1')).toBeUndefined();
-    expect(cache.get('t2')?.payload).toEqual({ a: 2 });
+    expect(cache.bytes).toBe(2 * 1028);
+    expect(cache.get('t2')).toBeUndefined();
+    expect(cache.get('t1')?.payload).toEqual({ a: 1 });
     expect(Object.isFrozen(cache.get('t3')?.payload)).toBe(true);
+  });
+
+  it('the automatic budget is 5 % of the heap limit, between 8 and 64 MB', () => {
+    const MB = 1024 * 1024;
+    expect(autoBudgetBytes(4096 * MB)).toBe(64 * MB);
+    expect(autoBudgetBytes(512 * MB)).toBe(Math.floor(512 * MB * 0.05));
+    expect(autoBudgetBytes(64 * MB)).toBe(8 * MB);
   });
 
   it('Security: a token that shares only the signature of a cached one misses', async () => {
