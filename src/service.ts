@@ -33,7 +33,7 @@ export interface ServiceOptions {
   logger?: Logger;
   /** An already-open store (tests); otherwise one is opened from `config.storage`. */
   store?: Store;
-  /** Hashing slots; defaults to the number of cores. */
+  /** Hashing slots; defaults to every core but one (src/auth/hash-pool.ts defaultSlots). */
   hashSlots?: number;
 }
 
@@ -96,7 +96,7 @@ export class AuthService {
         log,
         accountLock: { run: (fn) => store.exclusive('account', fn) },
         sessionLock: { run: (fn) => store.exclusive('session', fn) },
-        signatureCache: new BoundedSignatureCache(),
+        signatureCache: new BoundedSignatureCache(config.jwt.verified_cache_mb * 1024 * 1024),
         metrics: new Metrics({ prometheus: config.metrics.listen_addr !== undefined }),
       };
       const windowMs = config.rate_limit.window_seconds * 1000;
