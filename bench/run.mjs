@@ -3,7 +3,7 @@
 // this machine. Numbers, never assertions. BENCH_SECONDS per run (default 5), BENCH_ROUNDS
 // alternating rounds of baseline and validate (default 3), BENCH_CONNECTIONS (default 50).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ function freePort() {
   });
 }
 
-function start(args, { env = {}, cwd = root, ready }) {
+function start(args, { env = {}, cwd = root, ready, timeoutMs = 20_000 }) {
   const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ function start(args, { env = {}, cwd = root, ready }) {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`process exited (${code}) before ready:\n${out}`)));
-    setTimeout(() => reject(new Error(`not ready after 20 s:\n${out}`)), 20_000).unref();
+    setTimeout(() => reject(new Error(`not ready after ${timeoutMs / 1000} s:\n${out}`)), timeoutMs).unref();
   });
 }
 
@@ -115,7 +115,43 @@ try {
   };
   const logins = await run(loginOpts);
   report.push([`POST /auth/token (argon2id m=19456 t=2, ${loginOpts.connections} conns)`, logins]);
+
+  // Validate while a login flood runs: the hashing slots (cores − 1) must leave validate a core.
+  const quiet = await run({ ...validateOpts, connections: 10 });
+  const [flooded] = await Promise.all([run({ ...validateOpts, connections: 10 }), run(loginOpts)]);
+  report.push(['GET /auth/validate, 10 conns, quiet', quiet]);
+  report.push([`GET /auth/validate, 10 conns, during ${loginOpts.connections} login conns`, flooded]);
   await stop(svc);
+
+  // Many live tokens: one process holding 100k distinct valid tokens (one session), requests
+  // cycling through the first N of them, so the verified-token cache sees N strings in rotation.
+  const tokenPort = await freePort();
+  const tokenDir = join(work, 'tokens');
+  const tokenFile = join(work, 'tokens.txt');
+  const tokenSvc = await start([join(root, 'bench/token-server.mjs'), String(tokenPort), tokenDir, '100000', tokenFile], {
+    ready: /READY/,
+    timeoutMs: 120_000,
+  });
+  const allTokens = readFileSync(tokenFile, 'utf8').split('\n');
+  const distinct = [];
+  for (const n of [1_000, 20_000, 100_000]) {
+    const tokens = allTokens.slice(0, n);
+    let next = 0;
+    const opts = {
+      url: `http://127.0.0.1:${tokenPort}/auth/validate`,
+      requests: [
+        {
+          method: 'GET',
+          setupRequest: (req) => ({ ...req, headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % n]}` } }),
+        },
+      ],
+    };
+    await run({ ...opts, duration: 2 }); // warm-up: every token once through the caches
+    const r = await run(opts);
+    distinct.push([n, r]);
+    report.push([`GET /auth/validate, ${n.toLocaleString('en-US')} distinct tokens in rotation`, r]);
+  }
+  await stop(tokenSvc);
 
   console.log(`\nmero-auth bench — ${SECONDS}s per run, ${CONNECTIONS} connections, ${availableParallelism()} cores, node ${process.version}\n`);
   for (const [name, r] of report) console.log(`${name.padEnd(58)} ${fmt(r)}`);
@@ -129,6 +165,13 @@ try {
   const pct = (r) => `${(r * 100).toFixed(1)}%`;
   const middle = [...perRound].sort((a, b) => a - b)[Math.floor(perRound.length / 2)];
   console.log(`per-round validate / baseline: ${perRound.map(pct).join(', ')} (median ${pct(middle)})`);
+  const [, one] = distinct[0];
+  console.log(
+    `validate with many live tokens: ${distinct.map(([n, r]) => `${n.toLocaleString('en-US')} → ${pct(r.requests.average / one.requests.average)}`).join(', ')} of the 1,000-token rate`,
+  );
+  console.log(
+    `validate p99 during a login flood: ${flooded.latency.p99} ms vs ${quiet.latency.p99} ms quiet (×${(flooded.latency.p99 / Math.max(quiet.latency.p99, 0.01)).toFixed(1)}, target < 2×); throughput ${pct(flooded.requests.average / quiet.requests.average)} of quiet`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
