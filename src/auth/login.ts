@@ -2,8 +2,7 @@ import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { isValidKey } from '../keys/key.js';
 import { isValidForNode } from '../permissions/node.js';
-import { pairClaims, signPair } from '../tokens/mint.js';
-import { cappedAt, sessionEnd } from '../tokens/session-lifetime.js';
+import { openSessionPair } from '../tokens/session-pair.js';
 import type { TokenPair } from '../tokens/claims.js';
 import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
@@ -188,25 +187,19 @@ async function attemptLogin(
 
   limiters.identity.reset(identity);
   try {
-    const now = nowSeconds(core.clock);
-    const { config } = core;
-    const end = sessionEnd(config.jwt, now);
-    const { sid, ops } = core.sessions.openOps(account.keyId, cappedAt(now + config.jwt.refresh_token_expiry, end), now);
-    const claims = pairClaims({
-      sub: account.keyId,
-      sid,
+    const { ops, pair } = await openSessionPair(core, {
+      keyId: account.keyId,
       permissions: account.permissions,
       nodeUrl: req.client_name,
-      issuer: config.jwt.issuer,
-      nowSeconds: now,
-      accessExpiry: config.jwt.access_token_expiry,
-      refreshExpiry: config.jwt.refresh_token_expiry,
-      sessionEnd: end,
+      now: nowSeconds(core.clock),
     });
-    const pair = await signPair(claims, core.secrets);
     // A password change that committed while this password was being checked has revoked every
-    // session it could see; this one must not appear after it (wire §7.1 step 4).
-    const current = await core.sessionLock.run(async () => {
+    // session it could see; this one must not appear after it (wire §7.1 step 4). The change
+    // re-checks and revokes under the exclusive sessionLock, so the shared side is enough here:
+    // this check-and-write lands either wholly before a change (which then finds and revokes the
+    // session) or wholly after it (and sees the new hash), while other logins and refreshes run
+    // alongside. No per-session lock: no one else can know this brand-new sid yet.
+    const current = await core.sessionLocks.shared(async () => {
       const user = await core.users.get(account.username);
       if (user?.password_hash !== account.passwordHash || user.key_id !== account.keyId) return false;
       await core.store.batch(ops);

@@ -5,8 +5,7 @@ import { AuthError } from '../errors.js';
 import { checkClientKeyParent, clientKeyPermissions, holdsLiteralAdmin } from '../permissions/index.js';
 import { decodeJson, type BatchOp, type Store } from '../storage/store.js';
 import type { TokenPair } from '../tokens/claims.js';
-import { pairClaims, signPair } from '../tokens/mint.js';
-import { cappedAt, sessionEnd } from '../tokens/session-lifetime.js';
+import { openSessionPair } from '../tokens/session-pair.js';
 import { nowSeconds } from '../util/clock.js';
 import { isValidKey, normaliseKey, rootClientsPrefix, type KeyRecord } from './key.js';
 import { keyWriteLock } from './locks.js';
@@ -109,25 +108,10 @@ export async function mintClientKey(
       throw new AuthError('internal', 'Failed to store client key');
     }
 
-    const { jwt } = core.config;
     let pair: TokenPair;
     let sessionOps: BatchOp[];
     try {
-      const end = sessionEnd(jwt, now);
-      const session = core.sessions.openOps(clientId, cappedAt(now + jwt.refresh_token_expiry, end), now);
-      sessionOps = session.ops;
-      const claims = pairClaims({
-        sub: clientId,
-        sid: session.sid,
-        permissions,
-        nodeUrl,
-        issuer: jwt.issuer,
-        nowSeconds: now,
-        accessExpiry: jwt.access_token_expiry,
-        refreshExpiry: jwt.refresh_token_expiry,
-        sessionEnd: end,
-      });
-      pair = await signPair(claims, core.secrets);
+      ({ pair, ops: sessionOps } = await openSessionPair(core, { keyId: clientId, permissions, nodeUrl, now }));
     } catch (e) {
       core.log.error({ err: (e as Error).message }, 'client-key token generation failed');
       throw new AuthError('internal', 'Failed to generate client tokens', { cause: e });

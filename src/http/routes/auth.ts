@@ -1,17 +1,12 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Context, Hono } from 'hono';
 import { login } from '../../auth/login.js';
+import { endSession } from '../../auth/logout.js';
+import { mintMockToken } from '../../auth/mock-token.js';
 import { accountExists } from '../../auth/provision.js';
-import { sanitizeString } from '../../auth/sanitize.js';
 import { validateRequest } from '../../auth/validate.js';
 import { AuthError } from '../../errors.js';
-import { newRootKey } from '../../keys/key.js';
 import type { AuthService } from '../../service.js';
-import { pairClaims, signPair } from '../../tokens/mint.js';
 import { refreshTokens } from '../../tokens/refresh.js';
-import { verifyWithCore } from '../../tokens/core-verify.js';
-import { TokenError } from '../../tokens/token-error.js';
-import { nowSeconds } from '../../util/clock.js';
 import { readJsonBody } from '../body.js';
 import { ok, send } from '../respond.js';
 import { allowHeaders } from '../validate-answer.js';
@@ -21,7 +16,6 @@ import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '..
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
 import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress } from '../request.js';
 import type { ValidateDecision } from '../../metrics/index.js';
-import { cappedAt, sessionEnd } from '../../tokens/session-lifetime.js';
 
 /** The X-Auth-Error value of a refused validation is its decision label (wire §7.7). */
 function validateDecision(e: AuthError): ValidateDecision {
@@ -75,7 +69,7 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
 
   app.post('/auth/logout', async (c) => {
     const body = await readJsonBody(c, logoutBody);
-    await endSession(svc, body.refresh_token);
+    await endSession(core, body.refresh_token);
     return ok(c, { success: true, message: 'Session ended' });
   });
   app.all('/auth/logout', methodNotAllowed('POST'));
@@ -174,88 +168,17 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   if (config.development.enable_mock_auth) registerMockToken(app, svc);
 }
 
-/** `POST /auth/logout` steps 2–5 (wire §3.10): idempotent, never touches the key. */
-async function endSession(svc: AuthService, refreshToken: string): Promise<void> {
-  const { core } = svc;
-  let sid: string;
-  try {
-    sid = (await verifyWithCore(core, refreshToken, 'refresh')).sid;
-  } catch (e) {
-    if (e instanceof TokenError && e.kind === 'expired') return;
-    throw new AuthError('unauthorized', `Invalid refresh token: ${(e as Error).message}`);
-  }
-  try {
-    await core.sessionLock.run(async () => {
-      const session = await core.sessions.get(sid);
-      if (!session || session.revoked_at !== null) return;
-      await core.store.batch([core.sessions.revokeOp(sid, session, 'logout', nowSeconds(core.clock))]);
-      core.metrics.sessionsRevoked('logout');
-    });
-  } catch (e) {
-    throw new AuthError('internal', `Failed to end session: Storage error: ${(e as Error).message}`, { cause: e });
-  }
-}
-
-function sameSecret(a: string, b: string): boolean {
-  // Hash first so the comparison takes the same time whatever the lengths.
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb) && a === b;
-}
-
 /** `POST /auth/mock-token` (wire §3.9); registered only when mock auth is enabled. */
 function registerMockToken(app: Hono, svc: AuthService): void {
   const { core } = svc;
-  const expected = core.config.development.mock_auth_header_value ?? '';
   app.post('/auth/mock-token', async (c) => {
     const body = await readJsonBody(c, mockTokenBody);
-    const given = c.req.header('authorization');
-    if (given === undefined || expected === '' || !sameSecret(given, expected)) {
-      throw new AuthError('unauthorized', 'Invalid or missing authorization for mock endpoint');
-    }
-    const clientName = sanitizeString(body.client_name);
-    if (clientName === '') throw new AuthError('bad_request', 'Client name cannot be empty after sanitization');
-    const now = nowSeconds(core.clock);
-    const keyId = `mock_${clientName}_${now}`;
-    const permissions = body.permissions ?? ['admin'];
-    const nodeUrl = body.node_url ?? undefined;
-    const key = newRootKey({
-      publicKey: `mock_public_key_${now}`,
-      authMethod: 'mock_auth',
-      permissions,
-      nodeUrl,
-      now,
+    const { keyId, pair } = await mintMockToken(core, c.req.header('authorization'), body);
+    return ok(c, tokenPair(pair), {
+      'x-mock-token': 'true',
+      'x-key-id': keyId,
+      'x-warning': 'Mock token - for testing only',
     });
-    try {
-      await core.store.batch([core.keys.putOp(keyId, key)]);
-    } catch (e) {
-      throw new AuthError('internal', `Failed to create mock key: ${(e as Error).message}`, { cause: e });
-    }
-    try {
-      const end = sessionEnd(core.config.jwt, now);
-      const { sid, ops } = core.sessions.openOps(keyId, cappedAt(now + core.config.jwt.refresh_token_expiry, end), now);
-      const claims = pairClaims({
-        sub: keyId,
-        sid,
-        permissions,
-        nodeUrl,
-        issuer: core.config.jwt.issuer,
-        nowSeconds: now,
-        accessExpiry: core.config.jwt.access_token_expiry,
-        refreshExpiry: core.config.jwt.refresh_token_expiry,
-        sessionEnd: end,
-      });
-      const pair = await signPair(claims, core.secrets);
-      await core.store.batch(ops);
-      return ok(c, tokenPair(pair), {
-        'x-mock-token': 'true',
-        'x-key-id': keyId,
-        'x-warning': 'Mock token - for testing only',
-      });
-    } catch (e) {
-      await core.store.del(`root_key:${keyId}`).catch(() => {});
-      throw new AuthError('internal', 'Failed to generate mock tokens', { cause: e });
-    }
   });
   app.all('/auth/mock-token', methodNotAllowed('POST'));
 }
