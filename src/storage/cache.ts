@@ -179,6 +179,11 @@ export class CachingStore implements Store {
     return this.inner.scan(prefix);
   }
 
+  /** Straight from the inner store: a sweep over every record neither reads nor fills the cache. */
+  iterate(prefix: string): AsyncIterable<[string, Uint8Array]> {
+    return this.inner.iterate(prefix);
+  }
+
   async close(): Promise<void> {
     this.cache.clear();
     this.parsed.clear();

@@ -134,14 +134,27 @@ export class LevelStore implements Store {
 
   async scan(prefix: string): Promise<Array<[string, Uint8Array]>> {
     this.assertOpen();
+    const entries = await this.prefixIterator(prefix).all();
+    return entries.map(([k, v]) => [decoder.decode(k), plain(v)]);
+  }
+
+  async *iterate(prefix: string): AsyncGenerator<[string, Uint8Array]> {
+    this.assertOpen();
+    // The iterator reads from a snapshot taken now, a few KiB at a time (highWaterMarkBytes).
+    const it = this.prefixIterator(prefix);
+    try {
+      for await (const [k, v] of it) yield [decoder.decode(k), plain(v)];
+    } finally {
+      await it.close();
+    }
+  }
+
+  private prefixIterator(prefix: string) {
     // Bounds as bytes: the upper bound of a UTF-8 prefix is often not valid UTF-8 itself.
     const lower = encoder.encode(prefix);
     const upper = prefixUpperBound(lower);
     const range = upper === undefined ? { gte: lower } : { gte: lower, lt: upper };
-    const entries = await this.db
-      .iterator<Uint8Array, Uint8Array>({ ...range, keyEncoding: 'view', valueEncoding: 'view' })
-      .all();
-    return entries.map(([k, v]) => [decoder.decode(k), plain(v)]);
+    return this.db.iterator<Uint8Array, Uint8Array>({ ...range, keyEncoding: 'view', valueEncoding: 'view' });
   }
 
   close(): Promise<void> {

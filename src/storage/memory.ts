@@ -63,6 +63,20 @@ export class MemoryStore implements Store {
     return out.sort((a, b) => compareBytewise(a[0], b[0]));
   }
 
+  async *iterate(prefix: string): AsyncGenerator<[string, Uint8Array]> {
+    this.assertOpen();
+    // The keys present now, in byte order (each encoded once for the sort); every value is
+    // read when its turn comes, so one deleted meanwhile is skipped.
+    const keys: Array<[Buffer, string]> = [];
+    for (const k of this.data.keys()) if (k.startsWith(prefix)) keys.push([Buffer.from(k, 'utf8'), k]);
+    keys.sort((a, b) => Buffer.compare(a[0], b[0]));
+    for (const [, k] of keys) {
+      this.assertOpen();
+      const v = this.data.get(k);
+      if (v !== undefined) yield [k, copy(v)];
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

@@ -35,6 +35,8 @@ const NOTIFY_CHANNEL = 'mero_auth_changes';
 /** Consumed-refresh markers are never cached; keeping them out of the feed keeps it small. */
 const UNFED_PREFIX = 'system:refresh:consumed:';
 const FEED_BATCH = 10_000;
+/** Rows per page of `iterate`. */
+export const ITERATE_PAGE = 1000;
 const CHANGES_KEPT = "interval '10 minutes'";
 const PRUNE_EVERY_MS = 60_000;
 
@@ -173,9 +175,7 @@ export class PostgresStore implements Store, ChangeFeed {
   }
 
   async scan(prefix: string): Promise<Array<[string, Uint8Array]>> {
-    const lower = keyBytes(prefix);
-    const bound = prefixUpperBound(new Uint8Array(lower)); // a copy: it edits what it is given
-    const upper = bound === undefined ? undefined : Buffer.from(bound);
+    const { lower, upper } = prefixBounds(prefix);
     const r =
       upper === undefined
         ? await this.query<{ key: Buffer; value: Buffer }>(
@@ -187,6 +187,30 @@ export class PostgresStore implements Store, ChangeFeed {
             [lower, upper],
           );
     return r.rows.map((row) => [row.key.toString('utf8'), new Uint8Array(row.value)]);
+  }
+
+  /**
+   * Keyset pages of ITERATE_PAGE rows: each page starts after the last key of the one before
+   * (never OFFSET, never one result with every row). Each page is its own query, on the
+   * section's transaction when inside one, so it sees what was committed (or written in the
+   * section) by then.
+   */
+  async *iterate(prefix: string): AsyncGenerator<[string, Uint8Array]> {
+    const { lower, upper } = prefixBounds(prefix);
+    const below = upper === undefined ? '' : ' AND key < $2';
+    let after: Buffer | undefined;
+    for (;;) {
+      const params: Buffer[] = [after ?? lower];
+      if (upper !== undefined) params.push(upper);
+      const r = await this.query<{ key: Buffer; value: Buffer }>(
+        `SELECT key, value FROM mero_auth_kv WHERE key ${after === undefined ? '>=' : '>'} $1${below} ORDER BY key LIMIT ${ITERATE_PAGE}`,
+        params,
+      );
+      for (const row of r.rows) yield [row.key.toString('utf8'), new Uint8Array(row.value)];
+      const last = r.rows[r.rows.length - 1];
+      if (last === undefined || r.rows.length < ITERATE_PAGE) return;
+      after = last.key;
+    }
   }
 
   async exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
@@ -628,6 +652,13 @@ async function applyStaged(tx: Tx, staged: Staged): Promise<void> {
 
 function keyBytes(key: string): Buffer {
   return Buffer.from(key, 'utf8');
+}
+
+/** The byte range of the keys starting with `prefix`; no `upper` when it is unbounded above. */
+function prefixBounds(prefix: string): { lower: Buffer; upper: Buffer | undefined } {
+  const lower = keyBytes(prefix);
+  const bound = prefixUpperBound(new Uint8Array(lower)); // a copy: it edits what it is given
+  return { lower, upper: bound === undefined ? undefined : Buffer.from(bound) };
 }
 
 /**

@@ -23,6 +23,16 @@ export interface Store {
   putIfAbsent(key: string, value: Uint8Array, alsoOps?: BatchOp[]): Promise<boolean>;
   /** Entries whose key starts with `prefix`, in byte-lexicographic key order. */
   scan(prefix: string): Promise<Array<[string, Uint8Array]>>;
+  /**
+   * Entries whose key starts with `prefix`, in byte-lexicographic key order, read a bounded
+   * number at a time (a LevelDB iterator, keyset pages of a query), so memory stays flat however
+   * many there are: for sweeps over every session or marker. Writes may go on while it runs:
+   * an entry present throughout and not written meanwhile is yielded exactly once; one written
+   * or deleted during the iteration may or may not be, with its old or new value. Inside an
+   * `exclusive` section it reads through the section like every other read. Stopping early
+   * (`break`) releases what it holds.
+   */
+  iterate(prefix: string): AsyncIterable<[string, Uint8Array]>;
   close(): Promise<void>;
   readonly kind: 'memory' | 'level' | 'postgres';
   /**

@@ -11,6 +11,15 @@ const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const utf8Compare = (a: string, b: string): number =>
   Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
+async function collect(entries: AsyncIterable<[string, Uint8Array]>): Promise<Array<[string, Uint8Array]>> {
+  const out: Array<[string, Uint8Array]> = [];
+  for await (const entry of entries) out.push(entry);
+  return out;
+}
+
+/** `it:00000` … : fixed width, so string order is byte order. */
+const numbered = (prefix: string, i: number): string => `${prefix}${String(i).padStart(5, '0')}`;
+
 /** The behaviour every Store backend must share; run it once per backend. */
 export function runStoreContract(name: string, make: () => Promise<StoreHandle>): void {
   describe(`Store contract: ${name}`, () => {
@@ -183,6 +192,110 @@ export function runStoreContract(name: string, make: () => Promise<StoreHandle>)
       ]);
     });
 
+    it('iterate yields what scan returns: same order, same prefix bounds, same values', async () => {
+      const keys = [
+        'p:b',
+        'p:\u{1F600}',
+        'p:\uFF5E',
+        'p:\u00e9',
+        'p:a',
+        'p:',
+        'p:a\u0000',
+        'p:\u007f',
+        'p:\u0080',
+        'p;',
+        'o',
+        'q\u007f',
+        'q\u007fz',
+        'q\u0080',
+        'm:\u{10FFFF}',
+        'm:\u{10FFFF}\u{10FFFF}',
+        'm;',
+        's:\u{10000}',
+        's:\uE000',
+      ];
+      await store.batch(keys.map((key, i) => ({ type: 'put', key, value: bytes(i) })));
+      for (const prefix of ['p:', 'p:a', 'p', 'q\u007f', 'm:\u{10FFFF}', 's:', 'nothing', '']) {
+        const iterated = await collect(store.iterate(prefix));
+        expect(iterated, prefix).toEqual(await store.scan(prefix));
+        expect(iterated.map(([k]) => k)).toEqual(keys.filter((k) => k.startsWith(prefix)).sort(utf8Compare));
+      }
+      for (const [, v] of await collect(store.iterate('p:'))) expect(v.constructor).toBe(Uint8Array);
+    });
+
+    it('iterate yields nothing for an empty prefix range and everything for the empty prefix', async () => {
+      expect(await collect(store.iterate(''))).toEqual([]);
+      expect(await collect(store.iterate('none:'))).toEqual([]);
+      await store.put('b', bytes(2));
+      await store.put('a', bytes(1));
+      await store.put('\u{1F600}', bytes(3));
+      expect(await collect(store.iterate(''))).toEqual([
+        ['a', bytes(1)],
+        ['b', bytes(2)],
+        ['\u{1F600}', bytes(3)],
+      ]);
+    });
+
+    it('iterates a range larger than one page (2,500 entries) once each, in order', async () => {
+      const ops: BatchOp[] = [];
+      for (let i = 0; i < 2_500; i++) ops.push({ type: 'put', key: numbered('it:', i), value: bytes(i % 256) });
+      ops.push({ type: 'put', key: 'is', value: bytes(1) }, { type: 'put', key: 'iu', value: bytes(1) });
+      await store.batch(ops);
+      let n = 0;
+      for await (const [k, v] of store.iterate('it:')) {
+        expect(k).toBe(numbered('it:', n));
+        expect(v).toEqual(bytes(n % 256));
+        n++;
+      }
+      expect(n).toBe(2_500);
+    });
+
+    it('iterates while batches are written: every entry present throughout is yielded once, in order', async () => {
+      // The sweep's pattern: delete what was yielded, in batches, while the iteration goes on;
+      // other writers put and delete elsewhere, and ahead of it, meanwhile.
+      const N = 2_200;
+      await store.batch(Array.from({ length: N }, (_, i): BatchOp => ({ type: 'put', key: numbered('w:', i), value: bytes(1) })));
+      const seen: string[] = [];
+      let pending: string[] = [];
+      for await (const [k] of store.iterate('w:')) {
+        seen.push(k);
+        pending.push(k);
+        if (pending.length === 300) {
+          const index = Number(k.slice('w:'.length));
+          await store.batch([
+            ...pending.map((key): BatchOp => ({ type: 'del', key })),
+            { type: 'put', key: `x:${index}`, value: bytes(2) }, // outside the prefix
+            { type: 'put', key: `${numbered('w:', index - 1)}a`, value: bytes(3) }, // behind the iteration
+            { type: 'del', key: numbered('w:', N + 1) }, // absent
+          ]);
+          pending = [];
+        }
+      }
+      const original = seen.filter((k) => /^w:\d{5}$/.test(k));
+      expect(original).toEqual(Array.from({ length: N }, (_, i) => numbered('w:', i)));
+      expect([...seen].sort(utf8Compare)).toEqual(seen); // strictly ordered, no repeats
+      expect(new Set(seen).size).toBe(seen.length);
+      expect((await store.scan('w:')).map(([k]) => k)).toEqual(
+        [...pending, ...Array.from({ length: Math.floor(N / 300) }, (_, i) => `${numbered('w:', 300 * (i + 1) - 2)}a`)].sort(utf8Compare),
+      );
+    });
+
+    it('iterate stopped early leaves the store usable', async () => {
+      await store.batch([1, 2, 3].map((i): BatchOp => ({ type: 'put', key: `e:${i}`, value: bytes(i) })));
+      for await (const [k] of store.iterate('e:')) {
+        expect(k).toBe('e:1');
+        break;
+      }
+      await store.put('e:4', bytes(4));
+      expect((await collect(store.iterate('e:'))).map(([k]) => k)).toEqual(['e:1', 'e:2', 'e:3', 'e:4']);
+    });
+
+    it('iterate returns copies', async () => {
+      await store.put('k', bytes(1, 2, 3));
+      for await (const [, v] of store.iterate('k')) v.fill(0);
+      expect(await store.get('k')).toEqual(bytes(1, 2, 3));
+    });
+
     it('putIfAbsent writes the key and alsoOps only when the key is absent', async () => {
       await store.put('stale', bytes(0));
       const also: BatchOp[] = [
@@ -289,6 +402,7 @@ export function runStoreContract(name: string, make: () => Promise<StoreHandle>)
       await expect(store.batch([{ type: 'del', key: 'k' }])).rejects.toThrow();
       await expect(store.putIfAbsent('new', bytes(1))).rejects.toThrow();
       await expect(store.scan('')).rejects.toThrow();
+      await expect(store.iterate('')[Symbol.asyncIterator]().next()).rejects.toThrow();
     });
   });
 }
