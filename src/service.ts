@@ -149,11 +149,13 @@ export class AuthService {
     }
   }
 
-  /** Readiness (wire §3.8): reasons drawn from storage, secrets, shutting down, in that order. */
+  /**
+   * Readiness (wire §3.8): reasons drawn from storage and shutting down, in that order. The
+   * wire's `secrets` reason never arises: a service exists only once its secrets have loaded.
+   */
   async readiness(): Promise<string[]> {
     const reasons: string[] = [];
     if (!(await this.storageAlive())) reasons.push('storage');
-    if (!this.core.secrets.loaded) reasons.push('secrets');
     if (this.shuttingDown) reasons.push('shutting down');
     return reasons;
   }

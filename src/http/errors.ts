@@ -5,7 +5,7 @@ interface Mapping {
   status: number;
   /** The `X-Auth-Error` value, when the code carries one (wire §2.2). */
   xae?: string;
-  shape: 'envelope' | 'extraction' | 'empty' | 'text';
+  shape: 'envelope' | 'extraction' | 'text';
 }
 
 const MAPPING: Record<ErrorCode, Mapping> = {
@@ -57,7 +57,6 @@ export function errorResponse(
   let body: string;
   switch (m.shape) {
     case 'envelope':
-    case 'empty':
       headers['content-type'] = JSON_TYPE;
       body = JSON.stringify({ data: null, error: err.message });
       break;
@@ -88,10 +87,6 @@ export function okResponse(
 /** An uncaught exception: never a stack trace or an internal message (wire §2.1). */
 export function panicResponse(): Response {
   return new Response('Service panicked', { status: 500, headers: { 'content-type': TEXT_TYPE } });
-}
-
-export function emptyResponse(status: number, headers?: Record<string, string>): Response {
-  return new Response(null, { status, headers });
 }
 
 export { AuthError };

@@ -48,8 +48,4 @@ export class Metrics {
     this.admin.keysRevoked(n);
     this.prometheus?.keyRevoked(type, n);
   }
-
-  httpRequest(method: string, route: string, status: number, seconds: number): void {
-    this.prometheus?.httpRequest(method, route, status, seconds);
-  }
 }

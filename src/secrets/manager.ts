@@ -132,11 +132,6 @@ export class SecretManager {
     return m;
   }
 
-  /** Always true on a manager returned by `load`; readiness reports it. */
-  get loaded(): boolean {
-    return this.primary !== undefined;
-  }
-
   /** The key that signs every new token. */
   signingKey(): CryptoKey {
     return this.primary.key;
