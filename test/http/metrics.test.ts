@@ -6,9 +6,10 @@ import { makeTestService, type TestService } from '../helpers/service.js';
 
 let t: TestService;
 let prometheus: PrometheusMetrics;
-async function scrape(): Promise<{ res: Response; samples: Map<string, number> }> {
+async function scrape(): Promise<{ res: Response; samples: Map<string, number>; types: Map<string, string> }> {
   const res = await createMetricsApp(prometheus).request('/metrics');
-  return { res, samples: parseExposition(await res.clone().text()).samples };
+  const { samples, types } = parseExposition(await res.clone().text());
+  return { res, samples, types };
 }
 
 beforeAll(async () => {
@@ -21,10 +22,19 @@ afterAll(() => t.close());
 
 describe('Prometheus listener (wire §7.7)', () => {
   it('serves valid exposition text with the documented content type; anything else is 404', async () => {
-    const { res, samples } = await scrape();
+    // parseExposition throws on any line that is not valid exposition text.
+    const { res, types } = await scrape();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(samples.size).toBeGreaterThanOrEqual(0);
+    expect(Object.fromEntries(types)).toEqual({
+      mero_auth_http_requests_total: 'counter',
+      mero_auth_http_request_duration_seconds: 'histogram',
+      mero_auth_logins_total: 'counter',
+      mero_auth_validate_decisions_total: 'counter',
+      mero_auth_refreshes_total: 'counter',
+      mero_auth_sessions_revoked_total: 'counter',
+      mero_auth_keys_revoked_total: 'counter',
+    });
     const other = await createMetricsApp(prometheus).request('/auth/health');
     expect(other.status).toBe(404);
     expect(await other.text()).toBe('');
