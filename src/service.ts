@@ -139,9 +139,8 @@ export class AuthService {
   async sweep(): Promise<void> {
     try {
       const now = nowSeconds(this.core.clock);
-      const sessions = await this.core.sessionLock.run(() =>
-        this.core.sessions.sweep(now, this.core.config.jwt.leeway_seconds),
-      );
+      // Each delete batch takes the session lock (exclusive) by itself, never the whole sweep.
+      const sessions = await this.core.sessions.sweep(now, this.core.config.jwt.leeway_seconds, this.core.sessionLock);
       const markers = await sweepConsumed(this.core);
       if (sessions + markers > 0) this.core.log.info({ sessions, markers }, 'swept expired records');
     } catch (e) {

@@ -185,8 +185,11 @@ function messageOf(e: unknown): string {
 export async function sweepConsumed(core: Core): Promise<number> {
   const now = nowSeconds(core.clock);
   const L = core.config.jwt.leeway_seconds;
-  const dels = [];
-  for (const [k, v] of await core.store.scan('system:refresh:consumed:')) {
+  // Streamed, deleted in batches like the session sweep's: memory stays flat however many there are.
+  const batchOps = core.sessions.sweepBatchOps;
+  let dels: Array<{ type: 'del'; key: string }> = [];
+  let deleted = 0;
+  for await (const [k, v] of core.store.iterate('system:refresh:consumed:')) {
     try {
       const m = JSON.parse(Buffer.from(v).toString('utf8')) as { exp?: unknown };
       const exp = typeof m === 'number' ? m : typeof m.exp === 'number' ? m.exp : undefined;
@@ -194,7 +197,12 @@ export async function sweepConsumed(core: Core): Promise<number> {
     } catch {
       // Unreadable marker: keep it; it still blocks a replay.
     }
+    if (dels.length >= batchOps) {
+      await core.store.batch(dels);
+      deleted += dels.length;
+      dels = [];
+    }
   }
   if (dels.length > 0) await core.store.batch(dels);
-  return dels.length;
+  return deleted + dels.length;
 }

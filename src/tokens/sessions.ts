@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { delOp, getJson, putOp, scanIndexIds, type BatchOp, type Store } from '../storage/store.js';
+import { delOp, getJson, putOp, scanIndexIds, type BatchOp, type SectionLock, type Store } from '../storage/store.js';
 import {
   keySessionKey,
   keySessionsPrefix,
@@ -12,8 +12,27 @@ import { memoize } from '../util/memo.js';
 // Every authenticated request peeks with the same few sids: reuse the store key strings.
 const sessionName = memoize(sessionKey);
 
+/**
+ * The most ops one sweep batch writes: the sweeps stream the records and delete as they go, so
+ * their memory stays flat whatever the number of sessions or markers.
+ */
+export const SWEEP_BATCH_OPS = 500;
+
+const NO_LOCK: SectionLock = { run: (fn) => fn() };
+
+function parseSession(bytes: Uint8Array | undefined): SessionRecord | undefined {
+  if (bytes === undefined) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as SessionRecord;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Sessions (token families, wire §4.7): opened at login and mint, revoked as a unit. */
 export class SessionManager {
+  /** Ops per batch of this sweep and of the consumed-marker sweep (sweepConsumed). */
+  readonly sweepBatchOps = SWEEP_BATCH_OPS;
   constructor(private readonly store: Store) {}
 
   /** The ops that open a session; the caller writes them durably before returning tokens. */
@@ -62,22 +81,39 @@ export class SessionManager {
     return ops;
   }
 
-  /** Deletes sessions whose every token has failed verification for good. */
-  async sweep(now: number, leeway: number): Promise<number> {
-    const ops: BatchOp[] = [];
-    for (const [k, v] of await this.store.scan('session:')) {
-      const sid = k.slice('session:'.length);
-      let rec: SessionRecord;
-      try {
-        rec = JSON.parse(Buffer.from(v).toString('utf8')) as SessionRecord;
-      } catch {
-        continue;
-      }
-      if (rec.expires_at + leeway < now) {
-        ops.push(delOp(k), delOp(keySessionKey(rec.key_id, sid)));
+  /**
+   * Deletes sessions whose every token has failed verification for good (expires_at + L < now),
+   * with their index entries; an unreadable record stays. Streams the sessions and deletes in
+   * batches of at most SWEEP_BATCH_OPS ops. Each batch runs in `lock` (the session lock's
+   * exclusive side in the service), where it reads its sessions again before deleting them, so
+   * a refresh that moved expires_at forward meanwhile keeps its session; the lock is never held
+   * across the whole sweep.
+   */
+  async sweep(now: number, leeway: number, lock: SectionLock = NO_LOCK): Promise<number> {
+    const expired = (rec: SessionRecord | undefined): rec is SessionRecord =>
+      rec !== undefined && rec.expires_at + leeway < now;
+    let deleted = 0;
+    let due: string[] = [];
+    const flush = async (sids: string[]): Promise<void> => {
+      deleted += await lock.run(async () => {
+        const ops: BatchOp[] = [];
+        for (const sid of sids) {
+          const rec = parseSession(await this.store.get(sessionKey(sid)));
+          if (expired(rec)) ops.push(delOp(sessionKey(sid)), delOp(keySessionKey(rec.key_id, sid)));
+        }
+        if (ops.length > 0) await this.store.batch(ops);
+        return ops.length / 2;
+      });
+    };
+    for await (const [k, v] of this.store.iterate('session:')) {
+      if (!expired(parseSession(v))) continue;
+      due.push(k.slice('session:'.length));
+      if (due.length * 2 >= SWEEP_BATCH_OPS) {
+        await flush(due);
+        due = [];
       }
     }
-    if (ops.length > 0) await this.store.batch(ops);
-    return ops.length / 2;
+    if (due.length > 0) await flush(due);
+    return deleted;
   }
 }
