@@ -122,7 +122,7 @@ describe('SecretManager.load', () => {
   });
 
   it('two managers loaded one after the other on the same store and KEK read the same secret', async () => {
-    const { store, kek, load } = setup();
+    const { store, load } = setup();
     const a = await load();
     const blobBefore = await store.get(PRIMARY_KEY);
     const b = await load();

@@ -5,9 +5,8 @@
  * (row 15), argon2id accounts with random key ids (row 14), and the Rust store entries we
  * no longer write.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { provision } from '../../src/auth/provision.js';
-import type { AuthConfigInput } from '../../src/config/load.js';
 import { consumedKey } from '../../src/tokens/refresh.js';
 import {
   addClientKey,
@@ -21,7 +20,7 @@ import {
   mintPair,
   ROOT_KEY_ID,
 } from '../helpers/http.js';
-import { ADMIN, makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { ADMIN, testServices, type TestService } from '../helpers/service.js';
 
 const ACCESS_EXPIRY = 1800;
 const REUSE = 'Refresh token reuse detected; re-authentication required';

@@ -2,8 +2,7 @@
  * Global conventions: routing (§1.2), CORS (§2.6), security headers (§2.5), body limit (§2.7),
  * uncaught errors (§2.1) and the order of handling (§2.8).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthConfigInput } from '../../src/config/load.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   bearer,
   chunkedInit,
@@ -22,7 +21,7 @@ import {
   TWO_MIB,
   VARY,
 } from '../helpers/http.js';
-import { makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { testServices, type TestService } from '../helpers/service.js';
 
 const service = testServices();
 
@@ -384,7 +383,7 @@ describe('Security: oversized bodies → 413 "length limit exceeded" before pars
   it('at exactly max_body_size the body passes; one byte more is 413', async () => {
     const s = await service({ security: { max_body_size: 300 } });
     const body = JSON.stringify(loginBody());
-    const padded = body.slice(0, -1) + ' '.repeat(300 - body.length) + '}';
+    const padded = `${body.slice(0, -1)}${' '.repeat(300 - body.length)}}`;
     expect(Buffer.byteLength(padded)).toBe(300);
     const ok = await s.request('/auth/token', {
       method: 'POST',

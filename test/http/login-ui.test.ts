@@ -17,7 +17,7 @@ import { bundleFrom, contentTypeFor, defaultBundleDir, rawAssetName, StaticBundl
 import { closeServer, listen, type Listening } from '../../src/server.js';
 import type { AuthConfigInput } from '../../src/config/load.js';
 import { expectPermissiveCors, expectSecurityHeaders, PAGE_CSP } from '../helpers/http.js';
-import { makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { testServices, type TestService } from '../helpers/service.js';
 
 const bundleDir = inject('meroAuthFrontend');
 const indexHtml = readFileSync(join(bundleDir, 'index.html'), 'utf8');

@@ -2,8 +2,7 @@
  * The other public routes: /auth/logout (§3.10), /auth/providers (§3.6), /auth/health (§3.7),
  * /auth/ready (§3.8), /auth/callback (§3.5), /auth/mock-token (§3.9) and the login UI (§3.1).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthConfigInput } from '../../src/config/load.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { nowSeconds } from '../../src/util/clock.js';
 import {
   adminKeyId,
@@ -23,7 +22,7 @@ import {
   updateKey,
   UUID_V4,
 } from '../helpers/http.js';
-import { makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { testServices, type TestService } from '../helpers/service.js';
 
 const service = testServices();
 

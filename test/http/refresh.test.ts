@@ -2,7 +2,6 @@
  * POST /auth/refresh (wire §3.3) and the single-use exchange of §4.7.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthConfigInput } from '../../src/config/load.js';
 import { putOp } from '../../src/storage/store.js';
 import { nowSeconds } from '../../src/util/clock.js';
 import {
@@ -23,7 +22,7 @@ import {
   updateKey,
   UUID_V4,
 } from '../helpers/http.js';
-import { makeTestService, testServices, type TestService } from '../helpers/service.js';
+import { testServices, type TestService } from '../helpers/service.js';
 
 const STILL_VALID = 'Access token still valid';
 const REUSE = 'Refresh token reuse detected; re-authentication required';

@@ -1,8 +1,7 @@
 /**
  * GET | HEAD | POST /auth/validate (wire §3.4 rows 1–5) and the node-host binding (§4.6).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuthConfigInput } from '../../src/config/load.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { tokenFromRequest } from '../../src/auth/validate.js';
 import { nowSeconds } from '../../src/util/clock.js';
 import {
@@ -20,7 +19,7 @@ import {
   NO_HOST_MESSAGE,
   updateKey,
 } from '../helpers/http.js';
-import { CLIENT_PEER, makeTestService, PROXY_PEER, testServices, type TestService } from '../helpers/service.js';
+import { CLIENT_PEER, PROXY_PEER, testServices, type TestService } from '../helpers/service.js';
 
 const OK_BODY = '{"data":"","error":null}';
 const service = testServices();
