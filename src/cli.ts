@@ -107,9 +107,11 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   // Signals are handled from here on, before anything listens: a SIGTERM during startup still
   // closes the store cleanly and exits 0.
   const servers: Server[] = [];
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const stop = (signal: string): void => {
-    stopping ??= (async () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
       log.info({ signal }, 'shutting down');
       svc.shuttingDown = true;
       await Promise.all(servers.map((s) => closeServer(s)));

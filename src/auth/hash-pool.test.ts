@@ -58,7 +58,7 @@ describe('HashPool', () => {
       retryAfter: 1,
     });
 
-    jobs.forEach((j, i) => j.d.resolve(`r${i}`));
+    for (const [i, j] of jobs.entries()) j.d.resolve(`r${i}`);
     await expect(Promise.all(results)).resolves.toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
     expect(pool.running).toBe(0);
     expect(pool.waiting).toBe(0);

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { AuthError } from '../errors.js';
 import { describeJson } from '../util/describe-json.js';
 

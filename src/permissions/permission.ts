@@ -118,14 +118,14 @@ export function permissionEquals(a: Permission, b: Permission): boolean {
   if (a.family === 'Admin') return true;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
-  if (x['verb'] !== y['verb']) return false;
+  if (x.verb !== y.verb) return false;
   // Same family and verb imply the same shape, so comparing each optional field is enough.
-  if (x['add'] !== y['add'] || x['aliasType'] !== y['aliasType'] || x['method'] !== y['method']) return false;
-  const sx = x['scope'] as ResourceScope | undefined;
-  const sy = y['scope'] as ResourceScope | undefined;
+  if (x.add !== y.add || x.aliasType !== y.aliasType || x.method !== y.method) return false;
+  const sx = x.scope as ResourceScope | undefined;
+  const sy = y.scope as ResourceScope | undefined;
   if (sx !== undefined && sy !== undefined && !scopeEquals(sx, sy)) return false;
-  const ux = x['user'] as UserScope | undefined;
-  const uy = y['user'] as UserScope | undefined;
+  const ux = x.user as UserScope | undefined;
+  const uy = y.user as UserScope | undefined;
   if (ux !== undefined && uy !== undefined && !userEquals(ux, uy)) return false;
   return true;
 }

@@ -162,7 +162,7 @@ describe('PasswordHasher.matchDummyCost (timing after a settings change)', () =>
   it('follows the costliest stored hash, and back down when it is gone', async () => {
     const hasher = new PasswordHasher(light);
     expect(hasher.dummyParameters).toEqual(light);
-    const heavy = '$argon2id$v=19$m=47104,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$' + 'A'.repeat(43);
+    const heavy = `$argon2id$v=19$m=47104,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$${'A'.repeat(43)}`;
     hasher.matchDummyCost([await hasher.hash('x'), heavy, 'not a phc string']);
     expect(hasher.dummyParameters).toEqual({ memoryKib: 47104, iterations: 1, parallelism: 1 });
     expect(await hasher.verifyDummy('anything')).toBe(false);
@@ -172,7 +172,7 @@ describe('PasswordHasher.matchDummyCost (timing after a settings change)', () =>
 
   it('ignores cheaper stored hashes: the configured cost is the floor', () => {
     const hasher = new PasswordHasher({ memoryKib: 19456, iterations: 2, parallelism: 1 });
-    hasher.matchDummyCost(['$argon2id$v=19$m=7168,t=5,p=1$c29tZXNhbHRzb21lc2FsdA$' + 'A'.repeat(43)]);
+    hasher.matchDummyCost([`$argon2id$v=19$m=7168,t=5,p=1$c29tZXNhbHRzb21lc2FsdA$${'A'.repeat(43)}`]);
     expect(hasher.dummyParameters).toEqual({ memoryKib: 19456, iterations: 2, parallelism: 1 });
   });
 });

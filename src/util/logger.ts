@@ -32,6 +32,7 @@ export function shortId(id: string): string {
 
 /** Control characters escaped, capped at 256 characters (wire §8.3, logs). */
 export function logSafe(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
   const escaped = s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return escaped.length > 256 ? `${escaped.slice(0, 256)}…` : escaped;
 }

@@ -14,7 +14,10 @@ describe('memoize', () => {
 
   it('forgets everything when full, then remembers again', () => {
     const calls: string[] = [];
-    const f = memoize((s: string) => (calls.push(s), s.length), 2);
+    const f = memoize((s: string) => {
+      calls.push(s);
+      return s.length;
+    }, 2);
     f('a');
     f('bb');
     f('ccc'); // full: cleared, then 'ccc' kept

@@ -24,7 +24,10 @@ describe('acceptance walk', () => {
       env: { ...FAST_ENV, MERO_AUTH_ADMIN_USER: 'admin', MERO_AUTH_ADMIN_PASSWORD: password },
     });
     const tokens: string[] = [];
-    const keep = (p: TokenPair) => (tokens.push(p.access_token, p.refresh_token), p);
+    const keep = (p: TokenPair) => {
+      tokens.push(p.access_token, p.refresh_token);
+      return p;
+    };
 
     // Login (§3.2).
     const loginReply = await login(svc.url, 'admin', password);

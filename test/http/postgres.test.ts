@@ -6,7 +6,7 @@
  */
 import { createHash, webcrypto } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
+import type pg from 'pg';
 import type { AuthConfigInput } from '../../src/config/load.js';
 import { BACKUP_KEY, PRIMARY_KEY, openRecord } from '../../src/secrets/record.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/storage/postgres.js';

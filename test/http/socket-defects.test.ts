@@ -142,8 +142,8 @@ describe('Security: a client that hangs up mid-body is no error and no answered 
   });
 
   it.each([
-    ['Content-Length', postHead('Content-Length: 1000') + '{"auth_method":'],
-    ['chunked', postHead('Transfer-Encoding: chunked') + 'f\r\n{"auth_method":\r\n'],
+    ['Content-Length', `${postHead('Content-Length: 1000')}{"auth_method":`],
+    ['chunked', `${postHead('Transfer-Encoding: chunked')}f\r\n{"auth_method":\r\n`],
   ])('%s: logged once at debug as a client abort; never "unhandled error", never counted', async (_l, partial) => {
     lines.length = 0;
     const socket = connect(server.address.port, '127.0.0.1');

@@ -106,7 +106,7 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
   const { observe, onAbort } = opts;
   return async function edgeMiddleware(c, next) {
     const started = observe === undefined ? 0 : performance.now();
-    let preflight: Response | void = undefined;
+    let preflight: Response | undefined;
     try {
       preflight = await handle(c, next);
     } catch (e) {
@@ -122,7 +122,7 @@ export function edge(opts: EdgeOptions): MiddlewareHandler {
     return preflight;
   };
 
-  async function handle(c: Context, next: Next): Promise<Response | void> {
+  async function handle(c: Context, next: Next): Promise<Response | undefined> {
     const security = securityFor(c.req.path);
     if (opts.cors.isPreflight(c)) {
       const res = await opts.cors.preflight(c);
