@@ -45,9 +45,6 @@ export class StaticBundle {
     private readonly assets: ReadonlyMap<string, BundleFile>,
   ) {}
 
-  /** No bundle: the placeholder page, and 404 for every file. */
-  static readonly EMPTY = new StaticBundle(undefined, undefined, new Map());
-
   /**
    * From file names relative to the bundle root (`index.html`, `favicon.ico`,
    * `assets/<name>`); anything else, or a name with an unsafe segment, is left out.
