@@ -8,7 +8,7 @@ import type { Store } from './storage/store.js';
 import type { SessionManager } from './tokens/sessions.js';
 import type { Clock } from './util/clock.js';
 import type { Logger } from './util/logger.js';
-import type { SectionLock } from './storage/store.js';
+import type { MemberLocks, SectionLock } from './storage/store.js';
 import type { SignatureCache } from './tokens/verify.js';
 import type { Metrics } from './metrics/index.js';
 
@@ -30,10 +30,18 @@ export interface Core {
    */
   readonly accountLock: SectionLock;
   /**
-   * Serialises every read-modify-write of session records (refresh, logout, revocations), so a
+   * The session lock's exclusive side: for writers that touch many sessions (revoking every
+   * session of a key or an account, the sweep). Excludes every `sessionLocks` section, so a
    * revoked session can never be overwritten by a stale live copy. Taken after accountLock.
    */
   readonly sessionLock: SectionLock;
+  /**
+   * The session lock's shared side. `run(sid, fn)`: a read-modify-write of one session (the
+   * refresh exchange, logout); sections of one sid serialise, different sids run side by side,
+   * and all of them wait for (and hold off) `sessionLock`. `shared(fn)`: no session of its own
+   * (a login opening a new one), only kept apart from `sessionLock`.
+   */
+  readonly sessionLocks: MemberLocks;
   /** Tokens whose signature already verified (the hot path skips the HMAC). */
   readonly signatureCache: SignatureCache;
   readonly metrics: Metrics;

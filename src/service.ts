@@ -96,6 +96,10 @@ export class AuthService {
         log,
         accountLock: { run: (fn) => store.exclusive('account', fn) },
         sessionLock: { run: (fn) => store.exclusive('session', fn) },
+        sessionLocks: {
+          run: (sid, fn) => store.shared('session', fn, sid),
+          shared: (fn) => store.shared('session', fn),
+        },
         signatureCache: new BoundedSignatureCache(config.jwt.verified_cache_mb * 1024 * 1024),
         metrics: new Metrics({ prometheus: config.metrics.listen_addr !== undefined }),
       };

@@ -42,10 +42,18 @@ export class CachingStore implements Store {
   }
 
   exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
-    if (this.feed === undefined || this.section.getStore() !== undefined) return this.inner.exclusive(name, fn);
+    return this.inSection((inner) => this.inner.exclusive(name, inner), fn);
+  }
+
+  shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T> {
+    return this.inSection((inner) => this.inner.shared(name, inner, member), fn);
+  }
+
+  /** `fn` in a section the inner store opens with `enter`, with the cache rules of a section. */
+  private inSection<T>(enter: (inner: () => Promise<T>) => Promise<T>, fn: () => Promise<T>): Promise<T> {
+    if (this.feed === undefined || this.section.getStore() !== undefined) return enter(fn);
     const touched = new Set<string>();
-    return this.inner
-      .exclusive(name, () => this.section.run(touched, fn))
+    return enter(() => this.section.run(touched, fn))
       .finally(() => {
         // Committed or rolled back: what was evicted during the section is read afresh.
         this.writes++;

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
+import { checkOp, KeyedMutex, LocalLocks, type BatchOp, type LockName, type Store } from './store.js';
 
 /** Another process (or another open instance in this process) holds the LevelDB lock. */
 export class StorageLockedError extends Error {
@@ -31,6 +31,8 @@ export class StorageOpenError extends Error {
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const SYNC = { sync: true } as const;
+/** At most this many callers' batches share one synced write. */
+const MAX_GROUP = 256;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -47,9 +49,16 @@ const decoder = new TextDecoder();
 export class LevelStore implements Store {
   readonly kind = 'level' as const;
   // Set-if-absent is check-then-write; one process owns the directory (LevelDB's lock), so an
-  // in-process mutex makes it atomic. Plain writes skip it: LevelDB serialises them itself.
-  private readonly lock = new Mutex();
+  // in-process mutex per key makes it atomic. Plain writes skip it: LevelDB serialises them itself.
+  private readonly lock = new KeyedMutex();
   private readonly sections = new LocalLocks();
+  /**
+   * Group commit: batches that arrive while a synced write is in flight wait here and go to disk
+   * together in the next one (one WriteBatch, one fsync); each caller resolves once that write
+   * has landed. Every caller's ops are contiguous and in arrival order in the group.
+   */
+  private queued: Array<{ ops: BatchOp[]; done: () => void; fail: (e: unknown) => void }> = [];
+  private flushing: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -105,29 +114,68 @@ export class LevelStore implements Store {
   }
 
   async put(key: string, value: Uint8Array): Promise<void> {
-    this.assertOpen();
-    await this.db.put(key, value, SYNC);
+    await this.write([{ type: 'put', key, value }]);
   }
 
   async del(key: string): Promise<void> {
-    this.assertOpen();
-    await this.db.del(key, SYNC);
+    await this.write([{ type: 'del', key }]);
   }
 
   async batch(ops: BatchOp[]): Promise<void> {
+    await this.write(ops);
+  }
+
+  /**
+   * One atomic, synced write of `ops`, possibly grouped with other callers' (see `queued`).
+   * Each caller's ops are checked first, so a malformed batch rejects alone, before the group.
+   */
+  private write(ops: BatchOp[]): Promise<void> {
     this.assertOpen();
-    await this.db.batch(ops, SYNC);
+    for (const op of ops) checkOp(op);
+    return new Promise((done, fail) => {
+      this.queued.push({ ops, done, fail });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      while (this.queued.length > 0) {
+        const group = this.queued.splice(0, MAX_GROUP);
+        const ops = group.length === 1 ? (group[0] as (typeof group)[0]).ops : group.flatMap((g) => g.ops);
+        try {
+          await this.db.batch(ops, SYNC);
+        } catch (e) {
+          // Nothing of the WriteBatch was acknowledged: every caller in it sees the error.
+          for (const g of group) g.fail(e);
+          continue;
+        }
+        for (const g of group) g.done();
+      }
+    } finally {
+      // In the same tick as the empty-queue check: a write queued later starts a new flush.
+      this.flushing = undefined;
+    }
   }
 
   exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
     return this.sections.run(name, fn);
   }
 
+  shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T> {
+    return this.sections.shared(name, fn, member);
+  }
+
+  /** Member locks held or awaited right now (tests: idle members leave nothing behind). */
+  get lockedMembers(): number {
+    return this.sections.memberCount;
+  }
+
   putIfAbsent(key: string, value: Uint8Array, alsoOps: BatchOp[] = []): Promise<boolean> {
-    return this.lock.run(async () => {
+    return this.lock.run(key, async () => {
       this.assertOpen();
       if (await this.db.has(key)) return false;
-      await this.db.batch([{ type: 'put', key, value }, ...alsoOps], SYNC);
+      await this.write([{ type: 'put', key, value }, ...alsoOps]);
       return true;
     });
   }
@@ -158,7 +206,8 @@ export class LevelStore implements Store {
   }
 
   close(): Promise<void> {
-    this.closing ??= this.db.close();
+    // Writes already accepted land (or fail) before the database closes.
+    this.closing ??= (this.flushing ?? Promise.resolve()).then(() => this.db.close());
     return this.closing;
   }
 }

@@ -1,10 +1,11 @@
-import { checkOp, LocalLocks, Mutex, type BatchOp, type LockName, type Store } from './store.js';
+import { checkOp, KeyedMutex, LocalLocks, type BatchOp, type LockName, type Store } from './store.js';
 
 /** Ephemeral store for tests and throwaway nodes; keys sorted like LevelDB's (bytewise). */
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private readonly data = new Map<string, Uint8Array>();
-  private readonly lock = new Mutex();
+  // Set-if-absent is check-then-write per key: callers for other keys need not wait.
+  private readonly lock = new KeyedMutex();
   private readonly sections = new LocalLocks();
   private closed = false;
 
@@ -47,8 +48,17 @@ export class MemoryStore implements Store {
     return this.sections.run(name, fn);
   }
 
+  shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T> {
+    return this.sections.shared(name, fn, member);
+  }
+
+  /** Member locks held or awaited right now (tests: idle members leave nothing behind). */
+  get lockedMembers(): number {
+    return this.sections.memberCount;
+  }
+
   putIfAbsent(key: string, value: Uint8Array, alsoOps: BatchOp[] = []): Promise<boolean> {
-    return this.lock.run(async () => {
+    return this.lock.run(key, async () => {
       this.assertOpen();
       if (this.data.has(key)) return false;
       await this.batch([{ type: 'put', key, value }, ...alsoOps]);

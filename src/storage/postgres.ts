@@ -31,6 +31,11 @@ export interface PostgresStoreOptions {
 /** Advisory lock namespace ("MERA") and one id per lock; 0 is the migration lock. */
 const LOCK_NAMESPACE = 0x4d455241;
 const LOCK_IDS: Record<LockName | 'migrate', number> = { migrate: 0, account: 1, session: 2, secrets: 3 };
+/**
+ * Member locks of `shared(name, fn, member)`: one namespace per lock name ("MER1".."MER3"), and a
+ * 32-bit hash of the member (`memberLockId`). Two members sharing a hash only wait for each other.
+ */
+const MEMBER_NAMESPACES: Record<LockName, number> = { account: 0x4d455231, session: 0x4d455232, secrets: 0x4d455233 };
 const NOTIFY_CHANNEL = 'mero_auth_changes';
 /** Consumed-refresh markers are never cached; keeping them out of the feed keeps it small. */
 const UNFED_PREFIX = 'system:refresh:consumed:';
@@ -59,7 +64,8 @@ export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
 
 interface Tx {
   client: pg.PoolClient;
-  held: Set<LockName>;
+  /** `name` (exclusive), `shared:name`, `member:name:member`: the locks the transaction holds. */
+  held: Set<string>;
   changed: Set<string>;
 }
 
@@ -223,10 +229,51 @@ export class PostgresStore implements Store, ChangeFeed {
       return fn();
     }
     return this.local.run(name, () =>
-      this.transaction(async (tx) => {
-        tx.held.add(name);
-        return this.tx.run(tx, fn);
-      }, name),
+      this.transaction(
+        async (tx) => {
+          tx.held.add(name);
+          return this.tx.run(tx, fn);
+        },
+        lockStatements(name, 'exclusive'),
+      ),
+    );
+  }
+
+  /**
+   * `pg_advisory_xact_lock_shared` on the name and, for a member, `pg_advisory_xact_lock` on
+   * (its namespace, hash of the member), taken with BEGIN in one round trip; the local locks are
+   * waited for first, so waiters hold no pool connection.
+   */
+  async shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T> {
+    const sharedTag = `shared:${name}`;
+    const memberTag = member === undefined ? undefined : `member:${name}:${member}`;
+    const current = this.tx.getStore();
+    if (current !== undefined) {
+      // Inside a section: what it holds already covers this (exclusive covers shared).
+      if (!current.held.has(name) && !current.held.has(sharedTag)) {
+        await current.client.query(lockStatements(name, 'shared'));
+        current.held.add(sharedTag);
+      }
+      if (member !== undefined && memberTag !== undefined && !current.held.has(name) && !current.held.has(memberTag)) {
+        await current.client.query(lockStatements(name, 'member', member));
+        current.held.add(memberTag);
+      }
+      return fn();
+    }
+    return this.local.shared(
+      name,
+      () =>
+        this.transaction(
+          async (tx) => {
+            tx.held.add(sharedTag);
+            if (memberTag !== undefined) tx.held.add(memberTag);
+            return this.tx.run(tx, fn);
+          },
+          member === undefined
+            ? lockStatements(name, 'shared')
+            : `${lockStatements(name, 'shared')}; ${lockStatements(name, 'member', member)}`,
+        ),
+      member,
     );
   }
 
@@ -362,7 +409,7 @@ export class PostgresStore implements Store, ChangeFeed {
   // ---- plumbing --------------------------------------------------------------------------
 
   private async lock(client: pg.PoolClient, name: LockName): Promise<void> {
-    await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_NAMESPACE, LOCK_IDS[name]]);
+    await client.query(lockStatements(name, 'exclusive'));
   }
 
   /** A query on the section's transaction when inside one, else on the pool. */
@@ -393,8 +440,8 @@ export class PostgresStore implements Store, ChangeFeed {
     return this.transaction(fn);
   }
 
-  /** `lock`: an advisory lock taken with BEGIN, in the same round trip. */
-  private async transaction<T>(fn: (tx: Tx) => Promise<T>, lock?: LockName): Promise<T> {
+  /** `locks`: statements taking advisory locks with BEGIN, in the same round trip (lockStatements). */
+  private async transaction<T>(fn: (tx: Tx) => Promise<T>, locks?: string): Promise<T> {
     this.assertOpen();
     let client: pg.PoolClient;
     try {
@@ -411,10 +458,8 @@ export class PostgresStore implements Store, ChangeFeed {
     };
     client.on('error', onError);
     try {
-      // Constants only (no parameters), so both statements go as one simple query.
-      await client.query(
-        lock === undefined ? 'BEGIN' : `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_NAMESPACE}, ${LOCK_IDS[lock]})`,
-      );
+      // Constants only (no parameters), so every statement goes in one simple query.
+      await client.query(locks === undefined ? 'BEGIN' : `BEGIN; ${locks}`);
       const tx: Tx = { client, held: new Set(), changed: new Set() };
       const result = await fn(tx);
       await this.publish(tx);
@@ -614,6 +659,21 @@ export class SharedLoginAttempts {
 }
 
 // ---- helpers ---------------------------------------------------------------------------------
+
+/**
+ * The statement taking one advisory lock of a section: the name exclusive or shared, or a
+ * member of it exclusive. Integers only, so it can go in a simple (multi-statement) query.
+ */
+function lockStatements(name: LockName, mode: 'exclusive' | 'shared' | 'member', member = ''): string {
+  if (mode === 'member') return `SELECT pg_advisory_xact_lock(${MEMBER_NAMESPACES[name]}, ${memberLockId(member)})`;
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  return `SELECT ${fn}(${LOCK_NAMESPACE}, ${LOCK_IDS[name]})`;
+}
+
+/** A member's advisory lock id: the first 32 bits of its SHA-256, signed (an int4). */
+export function memberLockId(member: string): number {
+  return createHash('sha256').update(member, 'utf8').digest().readInt32BE(0);
+}
 
 function bucketId(bucket: string): string {
   return createHash('sha256').update(bucket, 'utf8').digest('base64url');

@@ -44,6 +44,15 @@ export interface Store {
    * order everywhere: account, then session).
    */
   exclusive<T>(name: LockName, fn: () => Promise<T>): Promise<T>;
+  /**
+   * The reader side of `exclusive`: runs `fn` holding the named lock SHARED (any number of
+   * shared sections run together; an `exclusive` one waits for all of them and they for it) and,
+   * when `member` is given, an exclusive lock on that one member (`session` + a sid: sections
+   * of one session serialise, different sessions run side by side). The same transaction rules
+   * as `exclusive` apply. Lock order: the named lock, then the member; a shared section never
+   * takes an exclusive one of the same name (that would wait for itself).
+   */
+  shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T>;
   /** Present when other processes write the same store: their writes, as a change feed. */
   readonly feed?: ChangeFeed;
   /**
@@ -116,13 +125,37 @@ export interface SectionLock {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }
 
-/** One in-process mutex per lock name: enough for a store that one process owns. */
+/** The reader side of a SectionLock (`Store.shared`): per-member sections, and shared ones. */
+export interface MemberLocks {
+  /** `fn` holding the lock shared and `member` exclusively. */
+  run<T>(member: string, fn: () => Promise<T>): Promise<T>;
+  /** `fn` holding the lock shared only: it excludes the lock's exclusive sections, nothing else. */
+  shared<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * In-process locks for a store that one process owns: per lock name a reader/writer lock
+ * (`run` is the writer, `shared` a reader), and per (name, member) a mutex taken inside the
+ * reader side. Member mutexes exist only while a section holds or awaits them.
+ */
 export class LocalLocks {
-  private readonly mutexes = new Map<LockName, Mutex>();
+  private readonly rw = new Map<LockName, RwLock>();
+  private readonly members = new KeyedMutex();
+  private lock(name: LockName): RwLock {
+    let l = this.rw.get(name);
+    if (l === undefined) this.rw.set(name, (l = new RwLock()));
+    return l;
+  }
   run<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
-    let m = this.mutexes.get(name);
-    if (m === undefined) this.mutexes.set(name, (m = new Mutex()));
-    return m.run(fn);
+    return this.lock(name).write(fn);
+  }
+  shared<T>(name: LockName, fn: () => Promise<T>, member?: string): Promise<T> {
+    const l = this.lock(name);
+    return member === undefined ? l.read(fn) : l.read(() => this.members.run(`${name}\u0000${member}`, fn));
+  }
+  /** Member mutexes currently held or awaited (0 when idle: entries never outlive their use). */
+  get memberCount(): number {
+    return this.members.size;
   }
 }
 
@@ -136,6 +169,74 @@ export class Mutex {
       () => undefined,
     );
     return result;
+  }
+}
+
+/** One mutex per key; an entry is deleted as soon as no section holds or awaits it. */
+export class KeyedMutex {
+  private readonly entries = new Map<string, { tail: Promise<void>; users: number }>();
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let entry = this.entries.get(key);
+    if (entry === undefined) this.entries.set(key, (entry = { tail: Promise.resolve(), users: 0 }));
+    const e = entry;
+    e.users++;
+    const result = e.tail.then(fn).finally(() => {
+      if (--e.users === 0) this.entries.delete(key);
+    });
+    e.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/**
+ * A fair reader/writer lock: requests are granted in arrival order, consecutive readers
+ * together. A waiting writer holds back readers that arrive after it, so a steady stream of
+ * readers (refreshes) cannot starve a writer (a password change, the sweep). Not reentrant.
+ */
+export class RwLock {
+  private readers = 0;
+  private writing = false;
+  private readonly queue: Array<{ write: boolean; grant: () => void }> = [];
+
+  read<T>(fn: () => Promise<T>): Promise<T> {
+    return this.acquire(false, fn);
+  }
+  write<T>(fn: () => Promise<T>): Promise<T> {
+    return this.acquire(true, fn);
+  }
+
+  private async acquire<T>(write: boolean, fn: () => Promise<T>): Promise<T> {
+    const free = write ? !this.writing && this.readers === 0 : !this.writing;
+    if (free && this.queue.length === 0) this.take(write);
+    else await new Promise<void>((grant) => this.queue.push({ write, grant }));
+    try {
+      return await fn();
+    } finally {
+      if (write) this.writing = false;
+      else this.readers--;
+      this.wake();
+    }
+  }
+
+  private take(write: boolean): void {
+    if (write) this.writing = true;
+    else this.readers++;
+  }
+
+  private wake(): void {
+    for (let head = this.queue[0]; head !== undefined && !this.writing; head = this.queue[0]) {
+      if (head.write && this.readers > 0) return;
+      this.queue.shift();
+      this.take(head.write);
+      head.grant();
+      if (head.write) return;
+    }
   }
 }
 

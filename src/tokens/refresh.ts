@@ -1,6 +1,6 @@
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
-import { isExpired, isRevoked } from '../keys/key.js';
+import { isExpired, isRevoked, type KeyRecord } from '../keys/key.js';
 import { CHAIN_BROKEN, chainProblem } from '../keys/ancestry.js';
 import { countRevocations, revokeKeyOps } from '../keys/revoke.js';
 import { encodeJson, getJson, putOp } from '../storage/store.js';
@@ -109,8 +109,10 @@ export async function refreshTokens(
     sessionEnd: end,
   });
 
-  const decision = await core.sessionLock
-    .run(async () => {
+  // This session's section only: refreshes of other sessions run alongside, while a writer that
+  // revokes many sessions at once (key revocation, password change, sweep) excludes them all.
+  const decision = await core.sessionLocks
+    .run(refresh.sid, async () => {
       const current = await core.sessions.get(refresh.sid);
       if (!current) return { kind: 'gone' as const };
       if (current.revoked_at !== null) return { kind: 'revoked' as const };
@@ -134,26 +136,18 @@ export async function refreshTokens(
       ) {
         return { kind: 'grace' as const, claims: existing.successor };
       }
-      // Reuse: end the family. A client key dies with it; a root key never does.
+      // Reuse: end the family. A client key dies with it (below, once this section is over); a
+      // root key never does.
       const ops = [core.sessions.revokeOp(refresh.sid, current, 'refresh_reuse', now)];
       await core.store.batch(ops);
       core.metrics.sessionsRevoked('refresh_reuse');
-      if (key.key_type === 'Client') {
-        try {
-          const fresh = (await core.keys.getClient(refresh.sub)) ?? key;
-          const revocation = await revokeKeyOps(core.keys, core.sessions, refresh.sub, fresh, 'key_revoked', now);
-          await core.store.batch(revocation);
-          const counted = countRevocations(revocation);
-          core.metrics.keysRevoked('client', counted.client);
-          core.metrics.sessionsRevoked('key_revoked', counted.sessions);
-        } catch (e) {
-          core.log.error({ err: messageOf(e) }, 'revoking a client key after refresh reuse failed');
-        }
-      }
-      core.log.warn({ key: shortId(refresh.sub) }, 'refresh token reuse detected; session revoked');
       return { kind: 'reuse' as const };
     })
     .catch(storageFail);
+  if (decision.kind === 'reuse') {
+    if (key.key_type === 'Client') await revokeClientAfterReuse(core, refresh.sub, key, now);
+    core.log.warn({ key: shortId(refresh.sub) }, 'refresh token reuse detected; session revoked');
+  }
 
   switch (decision.kind) {
     case 'gone':
@@ -173,6 +167,27 @@ export async function refreshTokens(
         return fail('internal', `Failed to refresh token: Token generation failed: ${messageOf(e)}`, 'error');
       }
     }
+  }
+}
+
+/**
+ * Reuse of a client family revokes the client key and, with it, its other sessions. Those are
+ * refreshed under their own per-session sections, so this takes the exclusive sessionLock, which
+ * a per-session section cannot (it holds the shared side): hence after that section, before the
+ * 401 goes out. Best-effort: errors are logged.
+ */
+async function revokeClientAfterReuse(core: Core, id: string, key: KeyRecord, now: number): Promise<void> {
+  try {
+    await core.sessionLock.run(async () => {
+      const fresh = (await core.keys.getClient(id)) ?? key;
+      const revocation = await revokeKeyOps(core.keys, core.sessions, id, fresh, 'key_revoked', now);
+      await core.store.batch(revocation);
+      const counted = countRevocations(revocation);
+      core.metrics.keysRevoked('client', counted.client);
+      core.metrics.sessionsRevoked('key_revoked', counted.sessions);
+    });
+  } catch (e) {
+    core.log.error({ err: messageOf(e) }, 'revoking a client key after refresh reuse failed');
   }
 }
 

@@ -13,6 +13,12 @@ let root: string;
 const children: Child[] = [];
 const stores: LevelStore[] = [];
 
+function deferredVoid(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 async function open(path: string): Promise<LevelStore> {
   const store = await LevelStore.open(path);
   stores.push(store);
@@ -173,12 +179,94 @@ describe('LevelStore durability', () => {
       await store.del('a');
       await store.batch([{ type: 'put', key: 'b', value: bytes(2) }]);
       await store.putIfAbsent('c', bytes(3), [{ type: 'del', key: 'b' }]);
-      expect(put.mock.calls).toHaveLength(1);
-      expect(del.mock.calls).toHaveLength(1);
-      expect(batch.mock.calls).toHaveLength(2);
-      for (const call of [...put.mock.calls, ...del.mock.calls, ...batch.mock.calls]) {
-        expect(call.at(-1)).toEqual({ sync: true });
+      // Every write is a (group-committable) batch.
+      expect(put.mock.calls).toHaveLength(0);
+      expect(del.mock.calls).toHaveLength(0);
+      expect(batch.mock.calls).toHaveLength(4);
+      for (const call of batch.mock.calls) expect(call.at(-1)).toEqual({ sync: true });
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('group commit: batches queued behind a synced write go to disk together, each acknowledged only after its write lands', async () => {
+    const proto = ClassicLevel.prototype as unknown as { batch: (...args: unknown[]) => Promise<void> };
+    const real = proto.batch;
+    const events: string[] = [];
+    const firstIn = deferredVoid();
+    const releaseFirst = deferredVoid();
+    let calls = 0;
+    const batch = vi.spyOn(proto, 'batch').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const call = ++calls;
+      const keys = (args[0] as Array<{ key: string }>).map((op) => op.key).join(',');
+      if (call === 1) {
+        firstIn.resolve();
+        await releaseFirst.promise;
       }
+      await real.apply(this, args);
+      events.push(`landed ${keys}`);
+    });
+    try {
+      const store = await open(join(root, 'db'));
+      const first = store.put('a', bytes(1)).then(() => events.push('ack a'));
+      await firstIn.promise;
+      // Arriving while the first synced write is in flight: queued, then written as one.
+      const rest = [
+        store.batch([
+          { type: 'put', key: 'b1', value: bytes(2) },
+          { type: 'put', key: 'b2', value: bytes(2) },
+        ]),
+        store.put('c', bytes(3)),
+        store.del('a'),
+        store.putIfAbsent('d', bytes(4)),
+      ].map((p, i) => p.then(() => events.push(`ack ${i}`)));
+      // A malformed batch rejects alone, before it can spoil the group.
+      await expect(store.batch([{ type: 'put', key: 'x', value: 'no' as unknown as Uint8Array }])).rejects.toThrow(TypeError);
+      expect(events).toEqual([]);
+      releaseFirst.resolve();
+      await Promise.all([first, ...rest]);
+      // putIfAbsent checks first, so its write may come in a third group; the other three share one.
+      expect(batch.mock.calls.length).toBeLessThanOrEqual(3);
+      expect(events[0]).toBe('landed a');
+      expect(events[1]).toBe('ack a');
+      expect(events[2]).toMatch(/^landed b1,b2,c,a/);
+      for (const i of [0, 1, 2]) expect(events.indexOf(`ack ${i}`)).toBeGreaterThan(2);
+      expect(events.indexOf('ack 3')).toBeGreaterThan(events.findIndex((e) => e.startsWith('landed') && e.endsWith('d')));
+      // Order inside the group is arrival order: the del of 'a' came after its put.
+      expect(await store.get('a')).toBeUndefined();
+      expect(await store.get('b2')).toEqual(bytes(2));
+      expect(await store.get('d')).toEqual(bytes(4));
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('a failed group write rejects every caller in it, and later writes still go through', async () => {
+    const proto = ClassicLevel.prototype as unknown as { batch: (...args: unknown[]) => Promise<void> };
+    const real = proto.batch;
+    const firstIn = deferredVoid();
+    const releaseFirst = deferredVoid();
+    let calls = 0;
+    vi.spyOn(proto, 'batch').mockImplementation(async function (this: unknown, ...args: unknown[]) {
+      const call = ++calls;
+      if (call === 1) {
+        firstIn.resolve();
+        await releaseFirst.promise;
+      }
+      if (call === 2) throw new Error('disk full');
+      await real.apply(this, args);
+    });
+    try {
+      const store = await open(join(root, 'db'));
+      const first = store.put('a', bytes(1));
+      await firstIn.promise;
+      const grouped = [store.put('b', bytes(2)), store.put('c', bytes(3))].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+      releaseFirst.resolve();
+      await first;
+      expect(await Promise.all(grouped)).toEqual(['disk full', 'disk full']);
+      expect(await store.get('b')).toBeUndefined();
+      await store.put('e', bytes(5));
+      expect(await store.get('e')).toEqual(bytes(5));
     } finally {
       vi.restoreAllMocks();
     }

@@ -16,6 +16,7 @@ import {
   PostgresStore,
   SharedLoginAttempts,
   StoreUnavailableError,
+  memberLockId,
   type PostgresStoreOptions,
 } from '../../src/storage/postgres.js';
 import { decodeJson, encodeJson, type BatchOp } from '../../src/storage/store.js';
@@ -36,6 +37,8 @@ const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
 const LOCK_NAMESPACE = 0x4d455241;
 const LOCK_IDS = { account: 1, session: 2, secrets: 3 } as const;
+/** Per-session locks of `shared('session', fn, sid)`: ("MER2", 32-bit hash of the sid). */
+const SESSION_MEMBER_NAMESPACE = 0x4d455232;
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void } {
   let resolve!: (v: T) => void;
@@ -279,6 +282,168 @@ describeWithPostgres('PostgresStore across instances', () => {
       expect(text(await b.get('k'))).toBe('v1');
       expect(text(await b.get('k2'))).toBe('v2');
       expect([...((await within(delivered, 5_000, "B's feed to report k")) as string[])].sort()).toEqual(['k', 'k2']);
+    });
+  });
+
+  describe('shared and per-session sections (issue 11)', () => {
+    /** Sessions of this database waiting (not granted) for a member lock of `session`. */
+    async function waitingForMember(raw: pg.Client): Promise<number> {
+      const r = await raw.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_locks
+          WHERE locktype = 'advisory' AND NOT granted AND classid = $1::bigint::oid
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [SESSION_MEMBER_NAMESPACE],
+      );
+      return Number(r.rows[0]?.n);
+    }
+
+    it('sections of different sessions overlap across instances; the same session serialises', async () => {
+      const { a, b, raw } = await pair('member');
+      const events: string[] = [];
+      const aIn = deferred();
+      const releaseA = deferred();
+      const sectionA = a.shared(
+        'session',
+        async () => {
+          events.push('A enter');
+          await a.put('s1', bytes('a'));
+          aIn.resolve();
+          await releaseA.promise;
+          events.push('A exit');
+        },
+        'sid-1',
+      );
+      let sameSid: Promise<void> | undefined;
+      try {
+        await within(aIn.promise, 5_000, 'A to enter its section');
+        // Another session on the other instance: runs to completion while A holds sid-1.
+        await within(
+          b.shared('session', async () => void events.push('B sid-2'), 'sid-2'),
+          5_000,
+          "B's section of sid-2 while A holds sid-1",
+        );
+        sameSid = b.shared(
+          'session',
+          async () => {
+            events.push('B sid-1');
+            expect(text(await b.get('s1'))).toBe('a'); // A committed before B got in
+          },
+          'sid-1',
+        );
+        await until(async () => (await waitingForMember(raw)) === 1, 5_000, 'B to wait for the lock of sid-1');
+        expect(events).toEqual(['A enter', 'B sid-2']);
+      } finally {
+        releaseA.resolve();
+      }
+      await within(Promise.all([sectionA, sameSid]), 5_000, 'both sections to finish');
+      expect(events).toEqual(['A enter', 'B sid-2', 'A exit', 'B sid-1']);
+    });
+
+    it('the exclusive session lock waits for per-session sections on the other instance, and they for it', async () => {
+      const { a, b, raw } = await pair('member_excl');
+      const events: string[] = [];
+      const aIn = deferred();
+      const releaseA = deferred();
+      const sectionA = a.shared(
+        'session',
+        async () => {
+          events.push('A sid-1 enter');
+          aIn.resolve();
+          await releaseA.promise;
+          events.push('A sid-1 exit');
+        },
+        'sid-1',
+      );
+      let revokeAll: Promise<void> | undefined;
+      try {
+        await within(aIn.promise, 5_000, 'A to enter');
+        revokeAll = b.exclusive('session', async () => void events.push('B exclusive'));
+        await until(async () => (await waitingFor(raw, 'session')) === 1, 5_000, 'B to wait for the session lock');
+        expect(events).toEqual(['A sid-1 enter']);
+      } finally {
+        releaseA.resolve();
+      }
+      await within(Promise.all([sectionA, revokeAll]), 5_000, 'A and B');
+      expect(events).toEqual(['A sid-1 enter', 'A sid-1 exit', 'B exclusive']);
+
+      // The other way round: B holds it exclusively, A's section of a session (and a plain shared
+      // section, as a login takes) wait for it.
+      const bIn = deferred();
+      const releaseB = deferred();
+      const exclusiveB = b.exclusive('session', async () => {
+        events.push('B2 enter');
+        bIn.resolve();
+        await releaseB.promise;
+        events.push('B2 exit');
+      });
+      let waiting: Promise<unknown> | undefined;
+      try {
+        await within(bIn.promise, 5_000, 'B to enter');
+        waiting = Promise.all([
+          a.shared('session', async () => void events.push('A sid-2'), 'sid-2'),
+          a.shared('session', async () => void events.push('A shared')),
+        ]);
+        await until(async () => (await waitingFor(raw, 'session')) >= 1, 5_000, 'A to wait for the session lock');
+        expect(events.slice(3)).toEqual(['B2 enter']);
+      } finally {
+        releaseB.resolve();
+      }
+      await within(Promise.all([exclusiveB, waiting]), 5_000, 'B2 and A');
+      expect(events.slice(3, 5)).toEqual(['B2 enter', 'B2 exit']);
+      expect(events.slice(5).sort()).toEqual(['A shared', 'A sid-2']);
+    });
+
+    it('read-modify-writes of one session from both instances, mixed with exclusive ones, lose no update', async () => {
+      const { a, b } = await pair('member_rmw');
+      await a.put('session:x', encodeJson(0));
+      let inside = 0;
+      let maxInside = 0;
+      const bump = (s: PostgresStore, exclusive: boolean) => {
+        const body = async () => {
+          inside++;
+          maxInside = Math.max(maxInside, inside);
+          const n = decodeJson<number>((await s.get('session:x')) as Uint8Array);
+          await new Promise((r) => setImmediate(r)); // give the other instance every chance to interleave
+          await s.put('session:x', encodeJson(n + 1));
+          inside--;
+        };
+        return exclusive ? s.exclusive('session', body) : s.shared('session', body, 'x');
+      };
+      await within(
+        Promise.all(Array.from({ length: 24 }, (_, i) => bump(i % 2 === 0 ? a : b, i % 6 === 0))),
+        20_000,
+        '24 sections',
+      );
+      expect(maxInside).toBe(1);
+      expect(decodeJson<number>((await b.get('session:x')) as Uint8Array)).toBe(24);
+    });
+
+    it('a per-session section nested in an exclusive one runs at once, and a throw rolls it back', async () => {
+      const { a, b } = await pair('member_nest');
+      await a.exclusive('session', () => a.shared('session', () => a.put('n1', bytes('1')), 'sid-1'));
+      expect(text(await b.get('n1'))).toBe('1');
+      const boom = new Error('boom');
+      const err = await a
+        .shared(
+          'session',
+          async () => {
+            await a.put('n2', bytes('2'));
+            throw boom;
+          },
+          'sid-1',
+        )
+        .catch((e: unknown) => e);
+      expect(err).toBe(boom);
+      expect(await b.get('n2')).toBeUndefined();
+    });
+
+    it('member lock ids are 32-bit and stable', () => {
+      const id = memberLockId('0b3c2c8e-2a8a-4b0e-9a53-6f1f1f4c1c11');
+      expect(Number.isInteger(id)).toBe(true);
+      expect(id).toBeGreaterThanOrEqual(-(2 ** 31));
+      expect(id).toBeLessThan(2 ** 31);
+      expect(memberLockId('0b3c2c8e-2a8a-4b0e-9a53-6f1f1f4c1c11')).toBe(id);
+      expect(memberLockId('another')).not.toBe(id);
     });
   });
 
