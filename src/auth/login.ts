@@ -194,8 +194,12 @@ async function attemptLogin(
       now: nowSeconds(core.clock),
     });
     // A password change that committed while this password was being checked has revoked every
-    // session it could see; this one must not appear after it (wire §7.1 step 4).
-    const current = await core.sessionLock.run(async () => {
+    // session it could see; this one must not appear after it (wire §7.1 step 4). The change
+    // re-checks and revokes under the exclusive sessionLock, so the shared side is enough here:
+    // this check-and-write lands either wholly before a change (which then finds and revokes the
+    // session) or wholly after it (and sees the new hash), while other logins and refreshes run
+    // alongside. No per-session lock: no one else can know this brand-new sid yet.
+    const current = await core.sessionLocks.shared(async () => {
       const user = await core.users.get(account.username);
       if (user?.password_hash !== account.passwordHash || user.key_id !== account.keyId) return false;
       await core.store.batch(ops);

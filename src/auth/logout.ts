@@ -14,7 +14,8 @@ export async function endSession(core: Core, refreshToken: string): Promise<void
     throw new AuthError('unauthorized', `Invalid refresh token: ${(e as Error).message}`);
   }
   try {
-    await core.sessionLock.run(async () => {
+    // This session's section: excludes its refresh and every writer that revokes it, nothing else.
+    await core.sessionLocks.run(sid, async () => {
       const session = await core.sessions.get(sid);
       if (!session || session.revoked_at !== null) return;
       await core.store.batch([core.sessions.revokeOp(sid, session, 'logout', nowSeconds(core.clock))]);
