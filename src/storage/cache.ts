@@ -1,5 +1,46 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { getHeapStatistics } from 'node:v8';
+import { LRUCache } from 'lru-cache';
 import { decodeJson, type BatchOp, type ChangeFeed, type LockName, type Store } from './store.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * The byte budget of a CachingStore when none is given: 1 % of the heap limit, between 4 and
+ * 16 MB. At about 1 KB a session (below) 16 MB holds some 16,000 sessions and keys, the live
+ * working set of a busy node; a miss costs one store read (LevelDB: microseconds, and its own
+ * block cache), never a wrong answer. Kept small so that 100,000 sessions fit in a process of
+ * about 150 MB together with the verified-token cache (src/tokens/signature-cache.ts).
+ */
+export function cacheBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
+  return Math.min(16 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
+}
+
+/**
+ * One cached record. The bytes are kept as a latin1 string, one character per byte: measured on
+ * Node 20 a ~200-byte record costs ~0.2 KB that way against ~0.8 KB of heap plus an off-heap
+ * allocation as a Uint8Array of its own.
+ */
+interface Entry {
+  readonly text: string;
+  /** The decoded, deeply frozen value, once getJson asked for it. */
+  parsed: unknown;
+}
+
+// Per entry besides the key and the bytes: the entry object, the LRU's slot and map entry.
+const ENTRY_OVERHEAD_BYTES = 256;
+
+/**
+ * An entry's approximate footprint, counted when it is stored: the key (two bytes a character at
+ * worst), the bytes, a decoded value of about twice their size (JSON objects and strings on the
+ * heap) whether or not it is decoded yet, and the fixed overhead. On a session record (~200
+ * bytes, 44-character key) that is ~950 bytes.
+ */
+const sizeOf = (entry: Entry, key: string): number => 2 * key.length + 3 * entry.text.length + ENTRY_OVERHEAD_BYTES;
+
+const toText = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+/** A plain Uint8Array of its own (Buffer.from may hand out a slice of a shared pool). */
+const fromText = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
 
 /**
  * A write-through read cache in front of a store, for the records every authenticated request
@@ -10,11 +51,13 @@ import { decodeJson, type BatchOp, type ChangeFeed, type LockName, type Store } 
  * bound) the cache answers nothing: every read goes to the database. Inside an `exclusive`
  * section of a shared store, reads bypass the cache and writes only evict, because the section's
  * transaction has not committed yet.
+ *
+ * Bounded by bytes (`budgetBytes`, approximate: see sizeOf), least recently used evicted first; a
+ * record larger than the whole budget is not cached at all.
  */
 export class CachingStore implements Store {
-  private readonly cache = new Map<string, Uint8Array>();
-  /** Decoded, frozen values of cached entries; dropped whenever the entry changes. */
-  private readonly parsed = new Map<string, unknown>();
+  /** Records by key, with their decoded values; an entry is replaced whenever its record changes. */
+  private readonly cache: LRUCache<string, Entry>;
   /** Bumped by every write; a read that raced a write does not populate the cache. */
   private writes = 0;
   readonly feed: ChangeFeed | undefined;
@@ -24,15 +67,14 @@ export class CachingStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly prefixes: readonly string[],
-    private readonly max = 50_000,
+    budgetBytes = cacheBudgetBytes(),
   ) {
+    this.cache = new LRUCache<string, Entry>({ maxSize: Math.max(1, budgetBytes), sizeCalculation: sizeOf });
     this.feed = inner.feed;
     this.feed?.subscribe((keys) => {
       this.writes++;
-      if (keys === 'all') {
-        this.cache.clear();
-        this.parsed.clear();
-      } else for (const key of keys) this.forget(key);
+      if (keys === 'all') this.cache.clear();
+      else for (const key of keys) this.forget(key);
     });
   }
 
@@ -71,17 +113,23 @@ export class CachingStore implements Store {
   }
 
   private remember(key: string, value: Uint8Array): void {
-    if (!this.cache.has(key) && this.cache.size >= this.max) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.forget(oldest.value);
-    }
-    this.parsed.delete(key);
-    this.cache.set(key, new Uint8Array(value));
+    // Dropped first: a record too large for the budget is not stored, and no older copy stays.
+    this.cache.delete(key);
+    this.cache.set(key, { text: toText(value), parsed: undefined });
   }
 
   private forget(key: string): void {
     this.cache.delete(key);
-    this.parsed.delete(key);
+  }
+
+  /** Bytes held by the cached entries, as counted against the budget (approximate). */
+  get cachedBytes(): number {
+    return this.cache.calculatedSize;
+  }
+
+  /** Number of cached entries. */
+  get cachedEntries(): number {
+    return this.cache.size;
   }
 
   private apply(ops: readonly BatchOp[]): void {
@@ -105,7 +153,7 @@ export class CachingStore implements Store {
   async get(key: string): Promise<Uint8Array | undefined> {
     if (!this.usable()) return this.inner.get(key);
     const hit = this.cache.get(key);
-    if (hit !== undefined) return new Uint8Array(hit);
+    if (hit !== undefined) return fromText(hit.text);
     const before = this.writes;
     const value = await this.inner.get(key);
     if (value !== undefined && before === this.writes && this.cacheable(key)) this.remember(key, value);
@@ -114,7 +162,7 @@ export class CachingStore implements Store {
 
   peekJson<T>(key: string): T | undefined {
     if (this.feed !== undefined && !this.usable()) return undefined;
-    return this.parsed.get(key) as T | undefined;
+    return this.cache.get(key)?.parsed as T | undefined;
   }
 
   async getJson<T>(key: string): Promise<T | undefined> {
@@ -122,14 +170,15 @@ export class CachingStore implements Store {
       const bytes = await this.inner.get(key);
       return bytes === undefined ? undefined : deepFreeze(decodeJson<T>(bytes));
     }
-    const hit = this.parsed.get(key);
+    const hit = this.cache.get(key)?.parsed;
     if (hit !== undefined) return hit as T;
     const before = this.writes;
     const bytes = await this.get(key);
     if (bytes === undefined) return undefined;
     const value = deepFreeze(decodeJson<T>(bytes));
     // Only share it if no write landed meanwhile (the bytes may already be stale).
-    if (before === this.writes && this.cache.has(key)) this.parsed.set(key, value);
+    const entry = before === this.writes ? this.cache.peek(key) : undefined;
+    if (entry !== undefined) entry.parsed = value;
     return value;
   }
 
@@ -194,7 +243,6 @@ export class CachingStore implements Store {
 
   async close(): Promise<void> {
     this.cache.clear();
-    this.parsed.clear();
     await this.inner.close();
   }
 }

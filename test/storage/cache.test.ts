@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CachingStore } from '../../src/storage/cache.js';
+import { cacheBudgetBytes, CachingStore } from '../../src/storage/cache.js';
 import { MemoryStore } from '../../src/storage/memory.js';
-import type { BatchOp, Store } from '../../src/storage/store.js';
+import type { BatchOp, ChangeFeed, Store } from '../../src/storage/store.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
@@ -94,5 +94,140 @@ describe('CachingStore.getJson', () => {
     inner.release?.();
     expect((await pending)?.v).toBe('old');
     expect((await store.getJson<{ v: string }>('k:a'))?.v).toBe('new');
+  });
+});
+
+/** An inner memory store that counts its reads, optionally with a change feed of the test's. */
+function countingInner(feed?: ChangeFeed) {
+  const memory = new MemoryStore();
+  const counter = { reads: 0 };
+  const inner: Store = Object.assign(Object.create(memory) as Store, {
+    get: (k: string) => {
+      counter.reads++;
+      return memory.get(k);
+    },
+    ...(feed === undefined ? {} : { feed }),
+  });
+  return { inner, counter };
+}
+
+/** What sizeOf in src/storage/cache.ts counts for one entry. */
+const entrySize = (key: string, valueBytes: number) => 2 * key.length + 3 * valueBytes + 256;
+
+describe('CachingStore byte budget (LRU)', () => {
+  it('evicts the least recently used entries once the budget is full', async () => {
+    const { inner, counter } = countingInner();
+    const value = bytes('v'.repeat(100));
+    const store = new CachingStore(inner, ['k:'], 3 * entrySize('k:a', 100));
+    for (const k of ['k:a', 'k:b', 'k:c']) await store.put(k, value);
+    expect(store.cachedEntries).toBe(3);
+    expect(store.cachedBytes).toBe(3 * entrySize('k:a', 100));
+    await store.get('k:a'); // now the most recently used
+    await store.put('k:d', value); // evicts k:b, the least recently used
+    expect(store.cachedEntries).toBe(3);
+    counter.reads = 0;
+    for (const k of ['k:a', 'k:c', 'k:d']) expect(text(await store.get(k))).toBe('v'.repeat(100));
+    expect(counter.reads).toBe(0);
+    expect(text(await store.get('k:b'))).toBe('v'.repeat(100));
+    expect(counter.reads).toBe(1);
+    expect(store.cachedBytes).toBeLessThanOrEqual(3 * entrySize('k:a', 100));
+  });
+
+  it('counts an entry by its bytes: one large record displaces several small ones', async () => {
+    const store = new CachingStore(new MemoryStore(), ['k:'], 4 * entrySize('k:a', 10));
+    for (const k of ['k:a', 'k:b', 'k:c', 'k:d']) await store.put(k, bytes('x'.repeat(10)));
+    expect(store.cachedEntries).toBe(4);
+    await store.put('k:big', bytes('y'.repeat(60)));
+    expect(store.cachedEntries).toBeLessThan(4);
+    expect(store.cachedBytes).toBeLessThanOrEqual(4 * entrySize('k:a', 10));
+    for (const k of ['k:a', 'k:b', 'k:c', 'k:d']) expect(text(await store.get(k))).toBe('x'.repeat(10));
+    expect(text(await store.get('k:big'))).toBe('y'.repeat(60));
+  });
+
+  it('never caches a record larger than the whole budget, and drops the older copy it replaces', async () => {
+    const { inner, counter } = countingInner();
+    const store = new CachingStore(inner, ['k:'], 1000);
+    await store.put('k:x', bytes('{"v":"small"}'));
+    expect(store.cachedEntries).toBe(1);
+    const big = `{"v":"${'b'.repeat(400)}"}`;
+    await store.put('k:x', bytes(big));
+    expect(store.cachedEntries).toBe(0);
+    counter.reads = 0;
+    expect(text(await store.get('k:x'))).toBe(big);
+    expect((await store.getJson<{ v: string }>('k:x'))?.v).toBe('b'.repeat(400));
+    expect(store.peekJson('k:x')).toBeUndefined();
+    expect(counter.reads).toBe(2); // every read goes to the store
+    expect(store.cachedEntries).toBe(0);
+  });
+
+  it('keeps every byte value exact and hands out plain, unshared copies', async () => {
+    const store = new CachingStore(new MemoryStore(), ['']);
+    const all = new Uint8Array(256).map((_, i) => i);
+    await store.put('bin', all);
+    const a = await store.get('bin');
+    expect(a).toEqual(all);
+    expect(a?.constructor).toBe(Uint8Array);
+    a?.fill(0);
+    expect(await store.get('bin')).toEqual(all);
+  });
+
+  it('the default budget is 1 % of the heap limit, between 4 and 16 MB', () => {
+    const MB = 1024 * 1024;
+    expect(cacheBudgetBytes(4096 * MB)).toBe(16 * MB);
+    expect(cacheBudgetBytes(1024 * MB)).toBe(Math.floor(10.24 * MB));
+    expect(cacheBudgetBytes(256 * MB)).toBe(4 * MB);
+  });
+});
+
+describe('CachingStore coherence with a change feed (unchanged by the byte budget)', () => {
+  function withFeed() {
+    let listener: (keys: readonly string[] | 'all') => void = () => undefined;
+    let coherent = true;
+    const feed: ChangeFeed = { subscribe: (l) => void (listener = l), coherent: () => coherent };
+    const { inner, counter } = countingInner(feed);
+    const store = new CachingStore(inner, ['k:']);
+    return { store, counter, emit: (keys: readonly string[] | 'all') => listener(keys), setCoherent: (c: boolean) => (coherent = c) };
+  }
+
+  it('a key the feed reports is read afresh; "all" drops everything', async () => {
+    const { store, counter, emit } = withFeed();
+    await store.put('k:a', bytes('{"n":1}'));
+    await store.put('k:b', bytes('{"n":2}'));
+    await store.getJson('k:a');
+    counter.reads = 0;
+    emit(['k:a']);
+    expect(store.peekJson('k:a')).toBeUndefined();
+    await store.get('k:a');
+    await store.get('k:b');
+    expect(counter.reads).toBe(1);
+    emit('all');
+    expect(store.cachedEntries).toBe(0);
+  });
+
+  it('answers nothing from memory while the feed is not coherent', async () => {
+    const { store, counter, setCoherent } = withFeed();
+    await store.put('k:a', bytes('{"n":1}'));
+    await store.getJson('k:a');
+    setCoherent(false);
+    counter.reads = 0;
+    expect(store.peekJson('k:a')).toBeUndefined();
+    expect(await store.getJson('k:a')).toEqual({ n: 1 });
+    await store.get('k:a');
+    expect(counter.reads).toBe(2);
+    setCoherent(true);
+    expect(store.peekJson('k:a')).toEqual({ n: 1 });
+  });
+
+  it('inside a section reads bypass the cache and writes only evict', async () => {
+    const { store, counter } = withFeed();
+    await store.put('k:a', bytes('{"n":1}'));
+    counter.reads = 0;
+    await store.exclusive('session', async () => {
+      await store.get('k:a');
+      await store.put('k:a', bytes('{"n":2}'));
+      expect(store.cachedEntries).toBe(0);
+    });
+    expect(counter.reads).toBe(1);
+    expect(await store.getJson('k:a')).toEqual({ n: 2 });
   });
 });
