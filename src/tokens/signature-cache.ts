@@ -16,12 +16,13 @@ const MB = 1024 * 1024;
 const sizeOf = (slot: Slot): number => 2 * slot.token.length + ENTRY_OVERHEAD_BYTES;
 
 /**
- * The byte budget when `jwt.verified_cache_mb` is 0 (auto): 5 % of the heap limit, between 8 and
- * 64 MB (about 40k typical tokens at 64 MB). A miss costs one synchronous HMAC and a JSON parse,
- * so the cache only has to hold the live working set, never every token ever seen.
+ * The byte budget when `jwt.verified_cache_mb` is 0 (auto): 1 % of the heap limit, between 4 and
+ * 16 MB (about 8k typical tokens at 16 MB). A miss costs one synchronous HMAC and a JSON parse
+ * (tens of microseconds), so the cache only has to hold the hot working set, never every token
+ * ever seen; a larger default cost 64 MB of a 100k-session node's memory for little speed.
  */
 export function autoBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
-  return Math.min(64 * MB, Math.max(8 * MB, Math.floor(heapLimit * 0.05)));
+  return Math.min(16 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
 }
 
 /**

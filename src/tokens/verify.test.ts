@@ -626,11 +626,11 @@ describe('BoundedSignatureCache', () => {
     expect(Object.isFrozen(cache.get('t3')?.payload)).toBe(true);
   });
 
-  it('the automatic budget is 5 % of the heap limit, between 8 and 64 MB', () => {
+  it('the automatic budget is 1 % of the heap limit, between 4 and 16 MB', () => {
     const MB = 1024 * 1024;
-    expect(autoBudgetBytes(4096 * MB)).toBe(64 * MB);
-    expect(autoBudgetBytes(512 * MB)).toBe(Math.floor(512 * MB * 0.05));
-    expect(autoBudgetBytes(64 * MB)).toBe(8 * MB);
+    expect(autoBudgetBytes(4096 * MB)).toBe(16 * MB);
+    expect(autoBudgetBytes(1000 * MB)).toBe(Math.floor(1000 * MB * 0.01));
+    expect(autoBudgetBytes(64 * MB)).toBe(4 * MB);
   });
 
   it('Security: a token that shares only the signature of a cached one misses', async () => {
