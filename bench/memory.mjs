@@ -48,6 +48,7 @@ function freePort() {
 // Loaded into the measured service: on SIGUSR2 it collects garbage and prints the heap figures,
 // so what is live can be told apart from what the heap or the allocator merely keeps.
 const PROBE = `data:text/javascript,${encodeURIComponent(
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this string is JavaScript source whose template literal runs in the probed process
   "let n = 0; process.on('SIGUSR2', () => { globalThis.gc(); process.stderr.write(`MEMPROBE#${++n} ${JSON.stringify(process.memoryUsage())}\\n`); });",
 )}`;
 
