@@ -63,9 +63,7 @@ async function stopService(i: Instance): Promise<void> {
 
 function cannon(opts: Record<string, unknown>): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, result) =>
-      err ? reject(err) : resolve(result),
-    );
+    autocannon({ connections: CONNECTIONS, duration: SECONDS, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
   });
 }
 
@@ -151,8 +149,16 @@ async function main(): Promise<void> {
     await validateOn(a.url, pgToken);
     const aAlone = await validateOn(a.url, pgToken);
     const [aBoth, bBoth] = await Promise.all([
-      cannon({ url: `${a.url}/auth/validate`, headers: { authorization: `Bearer ${pgToken}` }, connections: Math.ceil(CONNECTIONS / 2) }),
-      cannon({ url: `${b.url}/auth/validate`, headers: { authorization: `Bearer ${pgToken}` }, connections: Math.ceil(CONNECTIONS / 2) }),
+      cannon({
+        url: `${a.url}/auth/validate`,
+        headers: { authorization: `Bearer ${pgToken}` },
+        connections: Math.ceil(CONNECTIONS / 2),
+      }),
+      cannon({
+        url: `${b.url}/auth/validate`,
+        headers: { authorization: `Bearer ${pgToken}` },
+        connections: Math.ceil(CONNECTIONS / 2),
+      }),
     ]);
 
     // Refresh: SESSIONS client-key sessions minted on A, refreshed once each over A and B.
@@ -197,10 +203,18 @@ async function main(): Promise<void> {
     console.log(
       `\nmero-auth bench, two instances on PostgreSQL ${cluster.baseUrl.split(':').pop()} — ${SECONDS}s per run, ${CONNECTIONS} connections, ${availableParallelism()} cores\n`,
     );
-    console.log(`GET /auth/validate, single instance on level             ${fmt(rate(levelRun))} req/s   p99 ${levelRun.latency.p99} ms`);
-    console.log(`GET /auth/validate, instance A on postgres, alone        ${fmt(rate(aAlone))} req/s   p99 ${aAlone.latency.p99} ms   (${((rate(aAlone) / rate(levelRun)) * 100).toFixed(1)}% of level)`);
-    console.log(`GET /auth/validate, A and B at once (${Math.ceil(CONNECTIONS / 2)} conns each)      ${fmt(rate(aBoth))} + ${fmt(rate(bBoth)).trim()} = ${(rate(aBoth) + rate(bBoth)).toLocaleString('en-US')} req/s   p99 ${aBoth.latency.p99}/${bBoth.latency.p99} ms`);
-    console.log(`POST /auth/refresh over A and B (20 conns, ${pairs.length} sessions)  ${fmt(refreshRate)} refresh/s   statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(
+      `GET /auth/validate, single instance on level             ${fmt(rate(levelRun))} req/s   p99 ${levelRun.latency.p99} ms`,
+    );
+    console.log(
+      `GET /auth/validate, instance A on postgres, alone        ${fmt(rate(aAlone))} req/s   p99 ${aAlone.latency.p99} ms   (${((rate(aAlone) / rate(levelRun)) * 100).toFixed(1)}% of level)`,
+    );
+    console.log(
+      `GET /auth/validate, A and B at once (${Math.ceil(CONNECTIONS / 2)} conns each)      ${fmt(rate(aBoth))} + ${fmt(rate(bBoth)).trim()} = ${(rate(aBoth) + rate(bBoth)).toLocaleString('en-US')} req/s   p99 ${aBoth.latency.p99}/${bBoth.latency.p99} ms`,
+    );
+    console.log(
+      `POST /auth/refresh over A and B (20 conns, ${pairs.length} sessions)  ${fmt(refreshRate)} refresh/s   statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
     console.log(
       `revocation on A refused by B (${REVOCATIONS} logouts)           p50 ${pctl(delays, 0.5).toFixed(1)} ms   p99 ${pctl(delays, 0.99).toFixed(1)} ms   max ${(delays[delays.length - 1] ?? NaN).toFixed(1)} ms`,
     );

@@ -181,7 +181,11 @@ try {
       tokens.push(await signClaims(claims, secrets));
     } else {
       // An expired consumed-refresh marker per expired session: the sweep deletes those too.
-      ops.push({ type: 'put', key: `system:refresh:consumed:${crypto.randomUUID()}`, value: encodeJson({ exp: at, sid: opened.sid, consumed_at: at, successor: {} }) });
+      ops.push({
+        type: 'put',
+        key: `system:refresh:consumed:${crypto.randomUUID()}`,
+        value: encodeJson({ exp: at, sid: opened.sid, consumed_at: at, successor: {} }),
+      });
     }
     if (ops.length >= 2_000) await flush();
   }
@@ -224,13 +228,20 @@ try {
   const afterTouchGc = rss(svc.child.pid);
   await stop(svc);
 
-  lines.push(`seeded ${SESSIONS.toLocaleString('en-US')} live + ${EXPIRED.toLocaleString('en-US')} expired sessions (and ${EXPIRED.toLocaleString('en-US')} expired refresh markers) in ${seedSeconds.toFixed(1)} s`);
+  lines.push(
+    `seeded ${SESSIONS.toLocaleString('en-US')} live + ${EXPIRED.toLocaleString('en-US')} expired sessions (and ${EXPIRED.toLocaleString('en-US')} expired refresh markers) in ${seedSeconds.toFixed(1)} s`,
+  );
   lines.push(`time to ready (spawn → /auth/health 200)          ${readyMs.toFixed(0).padStart(5)} ms`);
   lines.push(`RSS when ready                                    ${mb(afterStart.rss)}   (peak so far ${mb(afterStart.peak)})`);
-  lines.push(`RSS after the start-up sweep (done at ${(sweptMs / 1000).toFixed(1)} s; deleted ${swept?.[1] ?? '?'} sessions, ${swept?.[2] ?? '?'} markers) ${mb(afterSweep.rss)}   (peak so far ${mb(afterSweep.peak)})`);
+  lines.push(
+    `RSS after the start-up sweep (done at ${(sweptMs / 1000).toFixed(1)} s; deleted ${swept?.[1] ?? '?'} sessions, ${swept?.[2] ?? '?'} markers) ${mb(afterSweep.rss)}   (peak so far ${mb(afterSweep.peak)})`,
+  );
   const counts = [...statuses].map(([s, n]) => `${n.toLocaleString('en-US')} × ${s}`).join(', ');
-  lines.push(`RSS after one validate per live session           ${mb(afterTouch.rss)}   (peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections)`);
-  const heap = (h) => `live JS heap after a full GC ${mb(h.heapUsed)} (heap reserved ${mb(h.heapTotal)}, external ${mb(h.external)})`;
+  lines.push(
+    `RSS after one validate per live session           ${mb(afterTouch.rss)}   (peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections)`,
+  );
+  const heap = (h) =>
+    `live JS heap after a full GC ${mb(h.heapUsed)} (heap reserved ${mb(h.heapTotal)}, external ${mb(h.external)})`;
   lines.push(`  after the sweep: ${heap(heapAfterSweep)}`);
   lines.push(`  after the validates: ${heap(heapAfterTouch)}; RSS after that GC ${mb(afterTouchGc.rss)}`);
   console.log(`\nmero-auth memory bench — node ${process.version}\n`);

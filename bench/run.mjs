@@ -78,7 +78,11 @@ try {
     timestamp: Math.floor(Date.now() / 1000),
     provider_data: { username: 'bench', password },
   });
-  const res = await fetch(`${base_url}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: loginBody });
+  const res = await fetch(`${base_url}/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: loginBody,
+  });
   const { data } = await res.json();
   if (!data?.access_token) throw new Error(`login failed: ${res.status}`);
   // Both get the identical request (the ~470-byte bearer header included), so the ratio compares
@@ -153,11 +157,15 @@ try {
   }
   await stop(tokenSvc);
 
-  console.log(`\nmero-auth bench — ${SECONDS}s per run, ${CONNECTIONS} connections, ${availableParallelism()} cores, node ${process.version}\n`);
+  console.log(
+    `\nmero-auth bench — ${SECONDS}s per run, ${CONNECTIONS} connections, ${availableParallelism()} cores, node ${process.version}\n`,
+  );
   for (const [name, r] of report) console.log(`${name.padEnd(58)} ${fmt(r)}`);
   const ratio = validate.requests.average / base.requests.average;
   const bareRatio = validate.requests.average / bareBase.requests.average;
-  console.log(`\nvalidate / baseline (same request): ${(ratio * 100).toFixed(1)}% (target ≥ 75%), validate p99 ${validate.latency.p99} ms (target < 10 ms)`);
+  console.log(
+    `\nvalidate / baseline (same request): ${(ratio * 100).toFixed(1)}% (target ≥ 75%), validate p99 ${validate.latency.p99} ms (target < 10 ms)`,
+  );
   console.log(`validate / hello-world without request headers: ${(bareRatio * 100).toFixed(1)}%`);
   // Each round runs the baseline and validate back to back, so a round's own ratio is the least
   // disturbed by the machine's speed drifting between rounds: show them, to judge the noise.

@@ -159,8 +159,7 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   log.info({ address, port, storage: config.storage.type }, `listening on ${hostPort(address, port)}`);
 }
 
-const hostPort = (address: string, port: number): string =>
-  `${address.includes(':') ? `[${address}]` : address}:${port}`;
+const hostPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -213,7 +213,12 @@ export function createNode(options) {
     const body = await c.req.json().catch(() => undefined);
     const ids = contextIdsOf(body?.params);
     if (typeof body?.id !== 'string' || (body.method !== 'subscribe' && body.method !== 'unsubscribe') || !ids) {
-      return c.json({ body: { error: { type: 'ParseError', data: 'expected {id, method: "subscribe"|"unsubscribe", params: {contextIds}}' } } }, 400);
+      return c.json(
+        {
+          body: { error: { type: 'ParseError', data: 'expected {id, method: "subscribe"|"unsubscribe", params: {contextIds}}' } },
+        },
+        400,
+      );
     }
     const conn = sseConnections.get(body.id);
     // A connection belongs to whoever opened it: another caller cannot steer its subscriptions.
@@ -277,13 +282,7 @@ export function createNode(options) {
 
 /** The node routes a guard protects: `/admin-api/*`, `/jsonrpc`, `/ws`, `/sse`, `/sse/*`. */
 function isNodeRoute(/** @type {string} */ path) {
-  return (
-    path.startsWith('/admin-api/') ||
-    path === '/jsonrpc' ||
-    path === '/ws' ||
-    path === '/sse' ||
-    path.startsWith('/sse/')
-  );
+  return path.startsWith('/admin-api/') || path === '/jsonrpc' || path === '/ws' || path === '/sse' || path.startsWith('/sse/');
 }
 
 /**

@@ -158,7 +158,15 @@ function refresh(s: Session): Promise<Session> {
 }
 
 /** Answers that mean the bearer itself is no good (the `/admin` middleware, validate). */
-const DEAD_TOKEN = new Set(['token_expired', 'token_revoked', 'token_reuse', 'invalid_token', 'invalid_node', 'invalid_request', 'missing_token']);
+const DEAD_TOKEN = new Set([
+  'token_expired',
+  'token_revoked',
+  'token_reuse',
+  'invalid_token',
+  'invalid_node',
+  'invalid_request',
+  'missing_token',
+]);
 
 /** A request with the page's bearer: refresh once on 401 `token_expired`, then retry once. */
 async function authed(path: string, init: RequestInit): Promise<Response> {

@@ -218,7 +218,13 @@ function signInForm(notice?: string): void {
     spellcheck: 'false',
     required: true,
   });
-  const password = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const password = h('input', {
+    id: 'password',
+    name: 'password',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+  });
   const submit = button('Sign in', 'Signing in…', 'primary', { type: 'submit' });
   let busy = false;
   const invalid = (input: HTMLInputElement, message: string) => {
@@ -253,7 +259,12 @@ function signInForm(notice?: string): void {
   show(
     'Sign in',
     ['Sign in'],
-    h('p', { class: 'who' }, origin(callback.origin), h('span', { class: 'muted' }, ' is asking for access to this node. Sign in to review the request.')),
+    h(
+      'p',
+      { class: 'who' },
+      origin(callback.origin),
+      h('span', { class: 'muted' }, ' is asking for access to this node. Sign in to review the request.'),
+    ),
     form,
   );
   if (notice) showStatus(notice);
@@ -315,7 +326,9 @@ function consent(session: Session): void {
     busy = true;
     pending(out, controls, true);
     void signOut().then((confirmed) =>
-      signInForm(confirmed ? 'You are signed out.' : 'You are signed out here; the node could not be reached to end the session.'),
+      signInForm(
+        confirmed ? 'You are signed out.' : 'You are signed out here; the node could not be reached to end the session.',
+      ),
     );
   });
 
@@ -332,7 +345,13 @@ function consent(session: Session): void {
       : h('p', { class: 'perms-none' }, 'Nothing beyond knowing that you approved it (no permissions requested).'),
     context,
     high &&
-      h('p', { class: 'warning' }, 'This request includes high-risk permissions. Approve only if you trust ', origin(target.origin), '.'),
+      h(
+        'p',
+        { class: 'warning' },
+        'This request includes high-risk permissions. Approve only if you trust ',
+        origin(target.origin),
+        '.',
+      ),
     h('div', { class: 'actions' }, approve, deny),
     h('p', { class: 'account' }, 'Signed in as ', h('strong', {}, session.username || 'this account'), '. ', out),
   );

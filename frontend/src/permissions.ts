@@ -106,7 +106,14 @@ const TABLE: Readonly<Record<string, Entry>> = {
 };
 
 /** The variants whose third segment means something (permissions.md §2.2). */
-const READS_SUB = new Set(['blob:add', 'context:capabilities', 'context:application', 'context:alias', 'keys:clients', 'keys:permissions']);
+const READS_SUB = new Set([
+  'blob:add',
+  'context:capabilities',
+  'context:application',
+  'context:alias',
+  'keys:clients',
+  'keys:permissions',
+]);
 
 const ALIAS_VERBS: Readonly<Record<string, string>> = { create: 'Create', list: 'List', lookup: 'Look up', delete: 'Delete' };
 const ALIAS_TYPES = new Set(['context', 'application', 'identity']);
@@ -117,7 +124,10 @@ function scopeOf(raw: string, family: string): string {
   if (open === -1) return '';
   const close = raw.indexOf(']', open);
   if (close === -1) return '';
-  const [id = '', user = '', method = ''] = raw.slice(open + 1, close).split(',').map((s) => s.trim());
+  const [id = '', user = '', method = ''] = raw
+    .slice(open + 1, close)
+    .split(',')
+    .map((s) => s.trim());
   const parts: string[] = [];
   if (id) parts.push(family === 'context' ? `context ${id}` : family === 'keys' ? `key ${id}` : `${id} only`);
   if (user) parts.push(`as ${user}`);
@@ -131,7 +141,13 @@ export function describePermission(raw: string): DescribedPermission {
   const segments = main.split(':');
   const family = segments[0] ?? '';
   if (family === 'admin') {
-    return { raw, text: 'Full control of this node: every action, including accounts and keys', scope: '', high: true, known: true };
+    return {
+      raw,
+      text: 'Full control of this node: every action, including accounts and keys',
+      scope: '',
+      high: true,
+      known: true,
+    };
   }
   // An empty action is the bare family (`context:` = `context`); a sub-action counts only for
   // the variants that read one (`keys:create:x` = `keys:create`, `keys:clients:x` is unknown).

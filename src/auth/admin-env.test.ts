@@ -166,7 +166,10 @@ describe('readAdminEnv', () => {
 
   it('a user without a password', () => {
     expectAdminEnvError(() => readAdminEnv({ MERO_AUTH_ADMIN_USER: 'admin' }), USER_WITHOUT_PASSWORD);
-    expectAdminEnvError(() => readAdminEnv({ MERO_AUTH_ADMIN_USER: 'admin', MERO_AUTH_ADMIN_PASSWORD: '' }), USER_WITHOUT_PASSWORD);
+    expectAdminEnvError(
+      () => readAdminEnv({ MERO_AUTH_ADMIN_USER: 'admin', MERO_AUTH_ADMIN_PASSWORD: '' }),
+      USER_WITHOUT_PASSWORD,
+    );
   });
 
   it('a password without a user (variable or file)', () => {

@@ -80,12 +80,18 @@ describe('parseTrustedProxies', () => {
     expect(t.has('127.0.0.1')).toBe(false);
   });
 
-  it.each([['nope'], ['10.0.0.0/33'], ['2001:db8::/129'], ['10.0.0.0/'], ['10.0.0.0/-1'], ['10.0.0.0/8/8'], ['fe80::1%eth0'], ['']])(
-    'rejects %j',
-    (entry) => {
-      expect(() => parseTrustedProxies(['10.0.0.1', entry])).toThrow(`invalid trusted proxy: ${JSON.stringify(entry)}`);
-    },
-  );
+  it.each([
+    ['nope'],
+    ['10.0.0.0/33'],
+    ['2001:db8::/129'],
+    ['10.0.0.0/'],
+    ['10.0.0.0/-1'],
+    ['10.0.0.0/8/8'],
+    ['fe80::1%eth0'],
+    [''],
+  ])('rejects %j', (entry) => {
+    expect(() => parseTrustedProxies(['10.0.0.1', entry])).toThrow(`invalid trusted proxy: ${JSON.stringify(entry)}`);
+  });
 });
 
 describe('clientAddress', () => {

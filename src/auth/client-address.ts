@@ -76,11 +76,7 @@ export function canonicalIp(s: string): string | undefined {
  * unknown or not an IP (embedded hosts): the caller then skips the address limiter rather than
  * sharing one bucket among everyone.
  */
-export function clientAddress(
-  peer: string | undefined,
-  xff: string | undefined,
-  trusted: TrustedProxies,
-): string | undefined {
+export function clientAddress(peer: string | undefined, xff: string | undefined, trusted: TrustedProxies): string | undefined {
   if (peer === undefined) return undefined;
   const peerIp = canonicalIp(peer);
   if (peerIp === undefined) return undefined;

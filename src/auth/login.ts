@@ -85,10 +85,7 @@ export async function login(
     const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, now);
     if (byIdentity.locked || byAddress.locked) {
       recordFailure();
-      const retryAfter = Math.max(
-        byIdentity.locked ? byIdentity.retryAfter : 1,
-        byAddress.locked ? byAddress.retryAfter : 1,
-      );
+      const retryAfter = Math.max(byIdentity.locked ? byIdentity.retryAfter : 1, byAddress.locked ? byAddress.retryAfter : 1);
       metrics.login('rate_limited');
       throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
     }
@@ -229,11 +226,7 @@ interface Account {
   passwordHash: string;
 }
 
-async function checkCredentials(
-  core: Core,
-  authMethod: string,
-  req: LoginRequest,
-): Promise<Account> {
+async function checkCredentials(core: Core, authMethod: string, req: LoginRequest): Promise<Account> {
   if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
     throw new LoginFailure('unsupported_method', `Invalid request: Unsupported authentication method: ${authMethod}`);
   }
@@ -312,4 +305,3 @@ function providerDataProblem(data: unknown): string | undefined {
   }
   return undefined;
 }
-

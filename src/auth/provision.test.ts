@@ -93,7 +93,12 @@ describe('provision — a new account', () => {
     ]);
 
     const user = await core.users.get('admin');
-    expect(user).toEqual({ key_id: res.keyId, password_hash: expect.stringMatching(PHC_ARGON2ID), created_at: now, updated_at: now });
+    expect(user).toEqual({
+      key_id: res.keyId,
+      password_hash: expect.stringMatching(PHC_ARGON2ID),
+      created_at: now,
+      updated_at: now,
+    });
     expect(await core.hasher.verify(user?.password_hash ?? '', 'correct horse battery')).toBe(true);
     expect(await core.hasher.verify(user?.password_hash ?? '', 'wrong password!')).toBe(false);
   });
@@ -262,7 +267,10 @@ describe('provision — validation (nothing stored)', () => {
   it('the username is checked before the password', async () => {
     const { core } = await setup();
     await expectProvisionError(provision(core, '', 'x'), 'admin username must not be empty');
-    await expectProvisionError(provision(core, 'ad\u200Bmin', 'x'), 'username contains an invisible formatting character (U+200B)');
+    await expectProvisionError(
+      provision(core, 'ad\u200Bmin', 'x'),
+      'username contains an invisible formatting character (U+200B)',
+    );
   });
 
   it.each([

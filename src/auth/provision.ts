@@ -62,8 +62,7 @@ async function provisionAccount(
 
   const authMethod = options.authMethod ?? 'user_password';
   const nodeUrl = options.nodeUrl ?? null;
-  const hashing = <T>(fn: () => Promise<T>): Promise<T> =>
-    options.wait ? core.hashPool.runWaiting(fn) : core.hashPool.run(fn);
+  const hashing = <T>(fn: () => Promise<T>): Promise<T> => (options.wait ? core.hashPool.runWaiting(fn) : core.hashPool.run(fn));
 
   return core.accountLock.run(async () => {
     const now = nowSeconds(core.clock);

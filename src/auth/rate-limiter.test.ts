@@ -226,9 +226,7 @@ describe('RateLimiter with budget 0', () => {
 
 describe('RateLimiter options', () => {
   it('rejects nonsense', () => {
-    expect(() => new RateLimiter({ maxFailures: -1, windowMs: W })).toThrow(
-      'maxFailures must be an integer >= 0, got -1',
-    );
+    expect(() => new RateLimiter({ maxFailures: -1, windowMs: W })).toThrow('maxFailures must be an integer >= 0, got -1');
     expect(() => new RateLimiter({ maxFailures: 3, windowMs: 0 })).toThrow('windowMs must be > 0, got 0');
     expect(() => new RateLimiter({ maxFailures: 3, windowMs: W, maxBuckets: 0 })).toThrow(
       'maxBuckets must be an integer >= 1, got 0',

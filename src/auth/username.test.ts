@@ -127,7 +127,14 @@ describe('migrateUsernames — legacy user records move to their canonical name'
     const core = await setup();
     await core.store.batch([core.users.putOp('Admin', record('k1')), core.users.putOp('ｂｏｂ', record('k2'))]);
     const result = await migrateUsernames(core);
-    expect(result).toEqual({ migrated: [['Admin', 'admin'], ['ｂｏｂ', 'bob']], collisions: [], invalid: [] });
+    expect(result).toEqual({
+      migrated: [
+        ['Admin', 'admin'],
+        ['ｂｏｂ', 'bob'],
+      ],
+      collisions: [],
+      invalid: [],
+    });
     expect(await userKeys(core)).toEqual(['user:admin', 'user:bob']);
     expect(await core.users.get('admin')).toEqual(record('k1'));
     expect(await core.users.get('bob')).toEqual(record('k2'));
@@ -193,10 +200,11 @@ describe('migrateUsernames — legacy user records move to their canonical name'
     let inside = 0;
     const lock = core.accountLock;
     (core as { accountLock: Core['accountLock'] }).accountLock = {
-      run: (fn) => lock.run(async () => {
-        inside++;
-        return fn();
-      }),
+      run: (fn) =>
+        lock.run(async () => {
+          inside++;
+          return fn();
+        }),
     };
     try {
       await migrateUsernames(core);

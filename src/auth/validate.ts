@@ -107,7 +107,8 @@ function fromMemory<T>(core: Core, steps: Decision<T>): T | undefined {
   let step = steps.next();
   while (!step.done) {
     const need = step.value;
-    const found = need.kind === 'verify' ? undefined : need.kind === 'key' ? core.keys.peek(need.id) : core.sessions.peek(need.sid);
+    const found =
+      need.kind === 'verify' ? undefined : need.kind === 'key' ? core.keys.peek(need.id) : core.sessions.peek(need.sid);
     if (found === undefined) return undefined;
     step = steps.next(found);
   }
@@ -164,7 +165,8 @@ function effectiveOf(claims: TokenClaims, key: KeyRecord): string[] {
   const hit = effectiveMemo.get(claims);
   if (hit !== undefined && hit.key === key) return hit.effective;
   const effective = effectivePermissions(claims.permissions, key.permissions);
-  if (Object.isFrozen(claims) && Object.isFrozen(key)) effectiveMemo.set(claims, { key, effective: Object.freeze(effective) as string[] });
+  if (Object.isFrozen(claims) && Object.isFrozen(key))
+    effectiveMemo.set(claims, { key, effective: Object.freeze(effective) as string[] });
   return effective;
 }
 

@@ -59,17 +59,18 @@ export function envVarKey(name: string): string | undefined {
   if (name.length <= PREFIX.length || name.slice(0, PREFIX.length).toLowerCase() !== PREFIX) {
     return undefined;
   }
-  return name.slice(PREFIX.length).split('__').map((s) => s.toLowerCase()).join('.');
+  return name
+    .slice(PREFIX.length)
+    .split('__')
+    .map((s) => s.toLowerCase())
+    .join('.');
 }
 
 /**
  * `DATABASE_URL`, the conventional variable of PostgreSQL hosting, as a fallback: it applies
  * only when no other layer gives `storage.url` a value (an empty one means unset).
  */
-export function databaseUrlFallback(
-  env: Readonly<Record<string, string | undefined>>,
-  layers: readonly Layer[],
-): Layer {
+export function databaseUrlFallback(env: Readonly<Record<string, string | undefined>>, layers: readonly Layer[]): Layer {
   const layer = emptyLayer();
   const url = env.DATABASE_URL;
   const given = layers.some((l) => l.assignments.some((a) => a.path === 'storage.url' && a.value !== ''));

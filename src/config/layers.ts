@@ -51,13 +51,7 @@ export function objectLayer(raw: unknown, source: string): Layer {
   return layer;
 }
 
-function walk(
-  node: ConfigNode,
-  obj: Record<string, unknown>,
-  prefix: string,
-  source: string,
-  layer: Layer,
-): void {
+function walk(node: ConfigNode, obj: Record<string, unknown>, prefix: string, source: string, layer: Layer): void {
   if (node.type !== 'section') return;
   for (const [key, value] of Object.entries(obj)) {
     if (value === undefined) continue;

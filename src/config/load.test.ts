@@ -48,7 +48,16 @@ describe('defaults', () => {
         session_max_age: 2592000,
         verified_cache_mb: 0,
       },
-      storage: { type: 'level', path: './data/auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 },
+      storage: {
+        type: 'level',
+        path: './data/auth',
+        url: undefined,
+        pool_size: 10,
+        statement_timeout_ms: 5000,
+        connect_timeout_ms: 5000,
+        poll_interval_ms: 250,
+        coherence_bound_ms: 1000,
+      },
       cors: {
         allow_all_origins: true,
         allowed_origins: [],
@@ -115,7 +124,16 @@ describe('defaults', () => {
     const standalone = defaultConfig('standalone');
     const embedded = defaultConfig('embedded');
     expect(embedded.jwt.access_token_expiry).toBe(3600);
-    expect(embedded.storage).toEqual({ type: 'level', path: 'auth', url: undefined, pool_size: 10, statement_timeout_ms: 5000, connect_timeout_ms: 5000, poll_interval_ms: 250, coherence_bound_ms: 1000 });
+    expect(embedded.storage).toEqual({
+      type: 'level',
+      path: 'auth',
+      url: undefined,
+      pool_size: 10,
+      statement_timeout_ms: 5000,
+      connect_timeout_ms: 5000,
+      poll_interval_ms: 250,
+      coherence_bound_ms: 1000,
+    });
     expect(embedded.cors.allow_all_origins).toBe(false);
     expect(embedded.cors.allowed_headers).toEqual(['Authorization', 'Content-Type', 'Accept']);
     expect(embedded.cors.exposed_headers).toEqual([]);
@@ -356,8 +374,11 @@ frame_options = 1979-05-27
       'invalid configuration: user_password.argon2.parallelism (from test): must be a positive integer',
     ]);
     // The pairs the tests of other modules use are accepted.
-    expect(configFromPartial({ user_password: { argon2: { memory_kib: 7168, iterations: 5 } } }).user_password.argon2)
-      .toEqual({ memory_kib: 7168, iterations: 5, parallelism: 1 });
+    expect(configFromPartial({ user_password: { argon2: { memory_kib: 7168, iterations: 5 } } }).user_password.argon2).toEqual({
+      memory_kib: 7168,
+      iterations: 5,
+      parallelism: 1,
+    });
   });
 
   it('secrets: interval at least 3600, grace above the interval', () => {
@@ -365,9 +386,7 @@ frame_options = 1979-05-27
       'invalid configuration: secrets.rotation_interval_seconds (from test): must be an integer of at least 3600',
     ]);
     expect(
-      problemsOf(() =>
-        configFromPartial({ secrets: { rotation_interval_seconds: 7200, grace_period_seconds: 7200 } }),
-      ),
+      problemsOf(() => configFromPartial({ secrets: { rotation_interval_seconds: 7200, grace_period_seconds: 7200 } })),
     ).toEqual([
       'invalid configuration: secrets.grace_period_seconds (from test): must be greater than secrets.rotation_interval_seconds (7200)',
     ]);
@@ -380,9 +399,7 @@ frame_options = 1979-05-27
     expect(problemsOf(() => load({ env: { AUTH__METRICS__LISTEN_ADDR: '127.0.0.1:4000' }, bind: '0.0.0.0:4000' }))).toEqual([
       'invalid configuration: metrics.listen_addr (from AUTH__METRICS__LISTEN_ADDR, --bind): must differ from listen_addr (0.0.0.0:4000)',
     ]);
-    expect(load({ env: { AUTH__METRICS__LISTEN_ADDR: '127.0.0.1:9090' } }).config.metrics.listen_addr).toBe(
-      '127.0.0.1:9090',
-    );
+    expect(load({ env: { AUTH__METRICS__LISTEN_ADDR: '127.0.0.1:9090' } }).config.metrics.listen_addr).toBe('127.0.0.1:9090');
     // Ephemeral ports (tests) never collide.
     expect(load({ bind: '127.0.0.1:0', env: { AUTH__METRICS__LISTEN_ADDR: '127.0.0.1:0' } }).config.listen_addr).toBe(
       '127.0.0.1:0',
@@ -548,9 +565,7 @@ describe('embedded (createAuth)', () => {
 
   it('problems name createAuth as the source; unknown keys warn', () => {
     expect(
-      problemsOf(() =>
-        resolveEmbeddedConfig({ jwt: { access_token_expiry: '3600' }, cors: { allowed_origins: ['x'] } }),
-      ),
+      problemsOf(() => resolveEmbeddedConfig({ jwt: { access_token_expiry: '3600' }, cors: { allowed_origins: ['x'] } })),
     ).toEqual([
       'invalid configuration: jwt.access_token_expiry (from createAuth): must be a positive integer, got string "3600"',
       'invalid configuration: cors.allowed_origins[0] (from createAuth): not an origin: "x"',

@@ -36,11 +36,7 @@ export type AuthConfigInput = DeepPartial<
     storage: Omit<AuthConfig['storage'], 'type'> & { type: 'level' | 'rocksdb' | 'memory' | 'postgres' };
   }
 >;
-type DeepPartial<T> = T extends readonly unknown[]
-  ? T
-  : T extends object
-    ? { [K in keyof T]?: DeepPartial<T[K]> }
-    : T;
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 /** The service's configuration. Throws ConfigError listing every problem. */
 export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
@@ -73,10 +69,7 @@ export function resolveEmbeddedConfig(obj: unknown): ResolvedConfig {
  * A full configuration from a few overrides, validated like any other; for tests and callers
  * that build a config in code. Warnings are dropped.
  */
-export function configFromPartial(
-  partial: AuthConfigInput = {},
-  mode: ConfigMode = 'standalone',
-): AuthConfig {
+export function configFromPartial(partial: AuthConfigInput = {}, mode: ConfigMode = 'standalone'): AuthConfig {
   const source = mode === 'embedded' ? 'createAuth' : 'test';
   return resolveLayers([objectLayer(partial, source)], mode).config;
 }

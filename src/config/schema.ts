@@ -135,9 +135,7 @@ function describe(input: unknown): string {
 /** A type mismatch also says what was found; a violated constraint says only the rule. */
 function typeError(rule: string) {
   return (iss: { code?: string; input?: unknown }): string =>
-    iss.code === 'invalid_type' && iss.input !== undefined
-      ? `${rule}, got ${describe(iss.input)}`
-      : rule;
+    iss.code === 'invalid_type' && iss.input !== undefined ? `${rule}, got ${describe(iss.input)}` : rule;
 }
 
 const quoted = (iss: { input?: unknown }): string => JSON.stringify(iss.input);
@@ -147,24 +145,19 @@ const bool = () => leaf('bool', z.boolean({ error: typeError('must be a boolean'
 function int(min: number, max: number | undefined, rule: string) {
   return leaf(
     'int',
-    z
-      .number({ error: typeError(rule) })
-      .refine((v) => Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max), {
-        error: rule,
-      }),
+    z.number({ error: typeError(rule) }).refine((v) => Number.isSafeInteger(v) && v >= min && (max === undefined || v <= max), {
+      error: rule,
+    }),
   );
 }
 const positiveInt = () => int(1, undefined, 'must be a positive integer');
 const nonNegativeInt = () => int(0, undefined, 'must be a non-negative integer');
-const intBetween = (min: number, max: number) =>
-  int(min, max, `must be an integer between ${min} and ${max}`);
+const intBetween = (min: number, max: number) => int(min, max, `must be an integer between ${min} and ${max}`);
 
 const plainString = () => z.string({ error: typeError('must be a string') });
-const nonEmptyString = () =>
-  leaf('string', plainString().min(1, { error: 'must be a non-empty string' }));
+const nonEmptyString = () => leaf('string', plainString().min(1, { error: 'must be a non-empty string' }));
 
-const listenAddr = () =>
-  plainString().refine(isListenAddr, { error: (iss) => `not an ip:port address: ${quoted(iss)}` });
+const listenAddr = () => plainString().refine(isListenAddr, { error: (iss) => `not an ip:port address: ${quoted(iss)}` });
 
 /** An optional string; `""` means unset, as in the file and the environment. */
 function optionalString(check?: { test: (s: string) => boolean; what: string }) {
@@ -197,21 +190,16 @@ const origin = (httpOnly: boolean) =>
   plainString()
     .refine(httpOnly ? isHttpOrigin : isOrigin, {
       error: (iss) =>
-        isOrigin(String(iss.input))
-          ? `not an http or https origin: ${quoted(iss)}`
-          : `not an origin: ${quoted(iss)}`,
+        isOrigin(String(iss.input)) ? `not an http or https origin: ${quoted(iss)}` : `not an origin: ${quoted(iss)}`,
     })
     .transform((s) => normalizeOrigin(s) ?? s);
-const methodToken = () =>
-  plainString().refine(isToken, { error: (iss) => `not an HTTP method: ${quoted(iss)}` });
-const headerName = () =>
-  plainString().refine(isToken, { error: (iss) => `not a header name: ${quoted(iss)}` });
+const methodToken = () => plainString().refine(isToken, { error: (iss) => `not an HTTP method: ${quoted(iss)}` });
+const headerName = () => plainString().refine(isToken, { error: (iss) => `not a header name: ${quoted(iss)}` });
 const cspSource = () =>
   plainString().refine(isHeaderValue, {
     error: (iss) => `not a valid header value: ${quoted(iss)}`,
   });
-const ipOrCidr = () =>
-  plainString().refine(isIpOrCidr, { error: (iss) => `not an IP address or CIDR: ${quoted(iss)}` });
+const ipOrCidr = () => plainString().refine(isIpOrCidr, { error: (iss) => `not an IP address or CIDR: ${quoted(iss)}` });
 
 const STORAGE_TYPES = ['level', 'rocksdb', 'memory', 'postgres'] as const;
 const storageType = () =>
@@ -233,8 +221,7 @@ const isPostgresUrl = (v: string): boolean => {
   }
 };
 
-const section = <T extends z.ZodRawShape>(shape: T) =>
-  z.object(shape, { error: typeError('must be a table') });
+const section = <T extends z.ZodRawShape>(shape: T) => z.object(shape, { error: typeError('must be a table') });
 
 function fields() {
   return {
@@ -333,15 +320,13 @@ export interface CrossProblem {
  * that its inputs passed their own rule, to avoid reporting one mistake twice.
  */
 export function crossCheck(cfg: unknown, mode: ConfigMode): CrossProblem[] {
-  const get = (dotted: string): unknown =>
-    dotted.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), cfg);
+  const get = (dotted: string): unknown => dotted.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), cfg);
   const intAtLeast = (dotted: string, min: number): number | undefined => {
     const v = get(dotted);
     return typeof v === 'number' && Number.isSafeInteger(v) && v >= min ? v : undefined;
   };
   const out: CrossProblem[] = [];
-  const add = (key: string, keys: string[], message: string) =>
-    out.push({ path: key.split('.'), keys, message });
+  const add = (key: string, keys: string[], message: string) => out.push({ path: key.split('.'), keys, message });
 
   const access = intAtLeast('jwt.access_token_expiry', 1);
   const refresh = intAtLeast('jwt.refresh_token_expiry', 1);
@@ -409,11 +394,7 @@ export function crossCheck(cfg: unknown, mode: ConfigMode): CrossProblem[] {
     isListenAddr(metrics) &&
     listenAddrsConflict(listen, metrics)
   ) {
-    add(
-      'metrics.listen_addr',
-      ['metrics.listen_addr', 'listen_addr'],
-      `must differ from listen_addr (${listen})`,
-    );
+    add('metrics.listen_addr', ['metrics.listen_addr', 'listen_addr'], `must differ from listen_addr (${listen})`);
   }
 
   // §3.9: mock auth on means a required, non-empty header value, or anyone can mint admin tokens.
@@ -460,9 +441,7 @@ const schemaMatchesInterface: Same<z.output<ConfigSchema>, AuthConfig> = true;
 void schemaMatchesInterface;
 
 /** A node of the key tree: a section (TOML table) or a leaf key. */
-export type ConfigNode =
-  | { type: 'section'; children: ReadonlyMap<string, ConfigNode> }
-  | { type: 'leaf'; kind: LeafKind };
+export type ConfigNode = { type: 'section'; children: ReadonlyMap<string, ConfigNode> } | { type: 'leaf'; kind: LeafKind };
 
 function treeOf(schema: z.ZodObject): ConfigNode {
   const children = new Map<string, ConfigNode>();

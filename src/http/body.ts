@@ -17,7 +17,6 @@ export interface BodySpec<T> {
 
 const JSON_TYPE = /^application\/(?:json|[^\s/;]+\+json)\s*(?:;.*)?$/i;
 
-
 function at(obj: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let cur = obj;
   for (const k of path) {
@@ -46,10 +45,7 @@ export async function readJsonBody<T>(c: Context, spec: BodySpec<T>): Promise<T>
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new AuthError(
-      'invalid_json',
-      `Invalid JSON: Failed to parse the request body as JSON: ${(e as Error).message}`,
-    );
+    throw new AuthError('invalid_json', `Invalid JSON: Failed to parse the request body as JSON: ${(e as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw deserializeError(`invalid type: ${describeJson(value)}, expected a map`);

@@ -39,11 +39,7 @@ const JSON_TYPE = 'application/json';
 const TEXT_TYPE = 'text/plain; charset=utf-8';
 
 /** The wire answer for an AuthError. `bodyless` gives the middleware-rejection shape (empty). */
-export function errorResponse(
-  error: AuthError,
-  opts: { bodyless?: boolean } = {},
-  base: Record<string, string> = {},
-): Response {
+export function errorResponse(error: AuthError, opts: { bodyless?: boolean } = {}, base: Record<string, string> = {}): Response {
   // A 500 whose root cause is the database being out of reach is a 503 (retry), not a bug.
   const err = error.code === 'internal' ? (unavailableFrom(error) ?? error) : error;
   const m = MAPPING[err.code];
@@ -73,11 +69,7 @@ export function errorResponse(
 }
 
 /** 200 envelope `{"data":…,"error":null}`. */
-export function okResponse(
-  data: unknown,
-  headers?: Record<string, string>,
-  base?: Record<string, string>,
-): Response {
+export function okResponse(data: unknown, headers?: Record<string, string>, base?: Record<string, string>): Response {
   return new Response(JSON.stringify({ data, error: null }), {
     status: 200,
     headers: { 'content-type': JSON_TYPE, ...headers, ...base },

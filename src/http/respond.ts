@@ -41,10 +41,6 @@ export function ok(c: Context, data: unknown, headers?: Headerish): Response {
   return mark(okResponse(data, headers, base(c)));
 }
 
-export function fail(
-  c: Context,
-  err: AuthError,
-  opts: { bodyless?: boolean; headers?: Headerish } = {},
-): Response {
+export function fail(c: Context, err: AuthError, opts: { bodyless?: boolean; headers?: Headerish } = {}): Response {
   return mark(errorResponse(err, opts, { ...opts.headers, ...base(c) }));
 }

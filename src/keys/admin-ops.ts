@@ -92,7 +92,9 @@ export async function revokeAnyKey(core: Core, id: string): Promise<RevokeOutcom
     try {
       await revokeNow(core, id, key, now);
     } catch (e) {
-      throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`, { cause: e });
+      throw new AuthError('internal', `Failed to revoke tokens: Storage error: Failed to update key: ${messageOf(e)}`, {
+        cause: e,
+      });
     }
     return { success: true, message: 'Tokens revoked successfully' };
   });
@@ -127,9 +129,7 @@ export async function listRootKeys(core: Core): Promise<RootKeyRow[]> {
   }
 }
 
-export type DeleteRootOutcome =
-  | { status: false; message: string }
-  | { key_id: string; revoked_at: number };
+export type DeleteRootOutcome = { status: false; message: string } | { key_id: string; revoked_at: number };
 
 /**
  * `DELETE /admin/keys/:key_id` (wire §5.5). The last-root-key rule runs first, before `key_id`

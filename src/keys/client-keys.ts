@@ -117,11 +117,7 @@ export async function mintClientKey(
       throw new AuthError('internal', 'Failed to generate client tokens', { cause: e });
     }
     try {
-      await core.store.batch([
-        core.keys.putOp(clientId, record),
-        rootClientIndexOp(caller.keyId, clientId),
-        ...sessionOps,
-      ]);
+      await core.store.batch([core.keys.putOp(clientId, record), rootClientIndexOp(caller.keyId, clientId), ...sessionOps]);
     } catch (e) {
       core.log.error({ err: (e as Error).message }, 'storing a client key failed');
       throw new AuthError('internal', 'Failed to store client key', { cause: e });

@@ -51,7 +51,11 @@ describe('KeyManager', () => {
   it('listRoot lists every root key with its id', async () => {
     const store = new MemoryStore();
     const keys = new KeyManager(store);
-    await store.batch([keys.putOp('r1', rootKey), keys.putOp('r2', { ...rootKey, revoked_at: NOW }), keys.putOp(CLIENT_ID, clientKey)]);
+    await store.batch([
+      keys.putOp('r1', rootKey),
+      keys.putOp('r2', { ...rootKey, revoked_at: NOW }),
+      keys.putOp(CLIENT_ID, clientKey),
+    ]);
     expect(await keys.listRoot()).toEqual([
       ['r1', rootKey],
       ['r2', { ...rootKey, revoked_at: NOW }],

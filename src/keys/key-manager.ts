@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { getJson, putOp, scanIndexIds, type BatchOp, type Store } from '../storage/store.js';
 import { memoize } from '../util/memo.js';
-import {
-  clientKeyKey,
-  normaliseKey,
-  rootClientsPrefix,
-  rootKeyKey,
-  type KeyRecord,
-} from './key.js';
+import { clientKeyKey, normaliseKey, rootClientsPrefix, rootKeyKey, type KeyRecord } from './key.js';
 
 // Every authenticated request peeks with the same few ids: reuse the store key strings.
 const rootKeyName = memoize(rootKeyKey);

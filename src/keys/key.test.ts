@@ -73,7 +73,9 @@ describe('newRootKey', () => {
   });
 
   it('keeps node_url when given, drops a null one', () => {
-    expect(newRootKey({ publicKey: 'a', authMethod: 'm', permissions: [], nodeUrl: 'https://n', now: NOW }).node_url).toBe('https://n');
+    expect(newRootKey({ publicKey: 'a', authMethod: 'm', permissions: [], nodeUrl: 'https://n', now: NOW }).node_url).toBe(
+      'https://n',
+    );
     expect('node_url' in newRootKey({ publicKey: 'a', authMethod: 'm', permissions: [], nodeUrl: null, now: NOW })).toBe(false);
   });
 });

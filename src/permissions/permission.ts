@@ -6,9 +6,7 @@
  */
 
 /** Resource scope `S`. Parsing yields at most one id; hand-built values may carry several. */
-export type ResourceScope =
-  | { readonly kind: 'Global' }
-  | { readonly kind: 'Specific'; readonly ids: readonly string[] };
+export type ResourceScope = { readonly kind: 'Global' } | { readonly kind: 'Specific'; readonly ids: readonly string[] };
 
 /** User scope `U`: only on `context:leave`, `context:invite`, `context:execute`. */
 export type UserScope = { readonly kind: 'Any' } | { readonly kind: 'Specific'; readonly user: string };

@@ -151,12 +151,30 @@ describe('§8.3 table B, every row and method', () => {
 describe('§8.3 first match decides (B is evaluated in order)', () => {
   it.each<[string, string, string, string, string[]]>([
     ['B2 takes sync as a context id', 'GET', '/admin-api/contexts/sync', 'B2', ['context:list[sync,]']],
-    ['B3 before B5', 'POST', '/admin-api/contexts/for-application/capabilities/grant', 'B3', ['context:capabilities:grant[for-application]']],
-    ['B4 before B5', 'POST', '/admin-api/contexts/for-application/application', 'B4', ['context:application:update[for-application]']],
+    [
+      'B3 before B5',
+      'POST',
+      '/admin-api/contexts/for-application/capabilities/grant',
+      'B3',
+      ['context:capabilities:grant[for-application]'],
+    ],
+    [
+      'B4 before B5',
+      'POST',
+      '/admin-api/contexts/for-application/application',
+      'B4',
+      ['context:application:update[for-application]'],
+    ],
     ['B5 before B18', 'GET', '/admin-api/contexts/for-application/group', 'B5', ['context:list[group,]']],
     ['B5 stops B, even with nothing for POST', 'POST', '/admin-api/contexts/for-application/join', 'B5', ['admin']],
     ['B19 before B20', 'POST', '/admin-api/contexts/sync/join', 'B19', ['context:execute[sync,]']],
-    ['B14 takes for-application as a namespace id', 'GET', '/admin-api/namespaces/for-application', 'B14', ['namespace:list[for-application,]']],
+    [
+      'B14 takes for-application as a namespace id',
+      'GET',
+      '/admin-api/namespaces/for-application',
+      'B14',
+      ['namespace:list[for-application,]'],
+    ],
     ['B9 takes clients as a key id', 'GET', '/admin/keys/clients/permissions', 'B9', ['keys:permissions:get[clients]']],
   ])('%s', (_why, method, path, row, expected) => {
     expect(tableBRowFor(path)).toBe(row);

@@ -8,7 +8,12 @@ const CONTEXT_CREATE: Permission = { family: 'Context', verb: 'Create', scope: G
 
 describe('validatePermissions (§6)', () => {
   it.each<[string, string[], Permission[], boolean]>([
-    ['step 1: the literal admin passes everything', ['admin'], [{ family: 'Package', verb: 'ListVersions', scope: specific('p') }], true],
+    [
+      'step 1: the literal admin passes everything',
+      ['admin'],
+      [{ family: 'Package', verb: 'ListVersions', scope: specific('p') }],
+      true,
+    ],
     ['step 1 note: admin:x is honoured through parsing', ['admin:x'], [CONTEXT_LIST], true],
     ['step 1 note: admin[y] is honoured through parsing', ['admin[y]'], [{ family: 'Keys', verb: 'Delete' }], true],
     ['step 2: nothing required passes', [], [], true],
@@ -17,7 +22,12 @@ describe('validatePermissions (§6)', () => {
     ['step 3: only unparseable strings', ['context:subscribe', ''], [CONTEXT_LIST], false],
     ['step 4: every requirement must be met', ['context:list'], [CONTEXT_LIST, CONTEXT_CREATE], false],
     ['step 4: by different held strings', ['context:create', 'context:list'], [CONTEXT_LIST, CONTEXT_CREATE], true],
-    ['step 4 (a): exact canonical string meets Package', ['package:list-packages'], [{ family: 'Package', verb: 'ListPackages', scope: GLOBAL }], true],
+    [
+      'step 4 (a): exact canonical string meets Package',
+      ['package:list-packages'],
+      [{ family: 'Package', verb: 'ListPackages', scope: GLOBAL }],
+      true,
+    ],
     [
       'step 4 (a): a non-canonical scoped Package string does not',
       ['package:list-versions[pkg]'],
@@ -30,7 +40,12 @@ describe('validatePermissions (§6)', () => {
       [{ family: 'Package', verb: 'ListVersions', scope: specific('pkg') }],
       true,
     ],
-    ['step 4 (a): package does not meet package:list-packages', ['package'], [{ family: 'Package', verb: 'ListPackages', scope: GLOBAL }], false],
+    [
+      'step 4 (a): package does not meet package:list-packages',
+      ['package'],
+      [{ family: 'Package', verb: 'ListPackages', scope: GLOBAL }],
+      false,
+    ],
     ['step 4 (b): hierarchy', ['keys'], [{ family: 'Keys', verb: 'GetPermissions', scope: specific('k1') }], true],
     ['step 5: deny', ['context:list'], [{ family: 'Admin' }], false],
   ])('%s', (_why, held, required, expected) => {

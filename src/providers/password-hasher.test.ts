@@ -8,8 +8,7 @@ const FAST = { memoryKib: 7168, iterations: 5, parallelism: 1 };
 const PHC_FAST = /^\$argon2id\$v=19\$m=7168,t=5,p=1\$([A-Za-z0-9+/]{22})\$([A-Za-z0-9+/]{43})$/;
 
 // The argon2 reference implementation's own test vector (argon2id, v=19, m=2^16, t=2, p=1).
-const REFERENCE_VECTOR =
-  '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc';
+const REFERENCE_VECTOR = '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc';
 
 describe('PasswordHasher.hash', () => {
   it('writes an argon2id PHC string with m,t,p in that order, 16-byte salt, 32-byte hash', async () => {
@@ -55,10 +54,9 @@ describe('PasswordHasher.verify', () => {
   });
 
   it('verifies hashes made with other parameters and by other implementations', async () => {
-    expect(await new PasswordHasher({ memoryKib: 19456, iterations: 2, parallelism: 1 }).verify(
-      await h.hash('pw'),
-      'pw',
-    )).toBe(true);
+    expect(await new PasswordHasher({ memoryKib: 19456, iterations: 2, parallelism: 1 }).verify(await h.hash('pw'), 'pw')).toBe(
+      true,
+    );
     expect(await h.verify(REFERENCE_VECTOR, 'password')).toBe(true);
     expect(await h.verify(REFERENCE_VECTOR, 'passwore')).toBe(false);
   });
@@ -151,9 +149,7 @@ describe('PasswordHasher.needsRehash', () => {
 describe('PasswordHasher options', () => {
   it('rejects non-positive or fractional parameters', () => {
     expect(() => new PasswordHasher({ ...FAST, memoryKib: 0 })).toThrow('argon2 memoryKib must be an integer >= 1, got 0');
-    expect(() => new PasswordHasher({ ...FAST, iterations: 1.5 })).toThrow(
-      'argon2 iterations must be an integer >= 1, got 1.5',
-    );
+    expect(() => new PasswordHasher({ ...FAST, iterations: 1.5 })).toThrow('argon2 iterations must be an integer >= 1, got 1.5');
   });
 });
 

@@ -54,9 +54,7 @@ describe('resolveKek: file beside a level store', () => {
   it('refuses an empty file', async () => {
     const file = join(dir, 'auth.kek');
     await writeFile(file, '', { mode: 0o600 });
-    await expect(level(join(dir, 'auth'))).rejects.toThrow(
-      `KEK file ${file} has 0 bytes; expected exactly 32`,
-    );
+    await expect(level(join(dir, 'auth'))).rejects.toThrow(`KEK file ${file} has 0 bytes; expected exactly 32`);
   });
 
   it('warns, naming the file, when it is group- or world-readable', async () => {

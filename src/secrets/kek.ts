@@ -57,10 +57,7 @@ async function readOrCreateKekFile(file: string, warn: (msg: string) => void): P
 }
 
 /** The file's 32 bytes, or `undefined` when it does not exist. */
-export async function readKekFile(
-  file: string,
-  warn: (msg: string) => void,
-): Promise<Uint8Array | undefined> {
+export async function readKekFile(file: string, warn: (msg: string) => void): Promise<Uint8Array | undefined> {
   let fh;
   try {
     fh = await open(file, 'r');
@@ -96,8 +93,7 @@ export async function readKekFile(
  * makes the stored secrets unreadable after the next restart.
  */
 export async function createKekFile(file: string): Promise<Uint8Array | undefined> {
-  const fail = (e: unknown): SecretsError =>
-    new SecretsError(`cannot create KEK file ${file}: ${errorText(e)}`, { cause: e });
+  const fail = (e: unknown): SecretsError => new SecretsError(`cannot create KEK file ${file}: ${errorText(e)}`, { cause: e });
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   } catch (e) {
@@ -145,9 +141,7 @@ function wrongLength(file: string, length: number): SecretsError {
 }
 
 function errnoCode(e: unknown): string | undefined {
-  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string'
-    ? e.code
-    : undefined;
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
 }
 
 function errorText(e: unknown): string {

@@ -156,7 +156,9 @@ describe('SecretManager.load', () => {
   it('fails with the exact message when the KEK is wrong', async () => {
     const { store, load } = setup();
     await load();
-    const err = await setup({ store }).load().catch((e: unknown) => e);
+    const err = await setup({ store })
+      .load()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretsError);
     expect((err as Error).message).toBe('cannot unseal the signing secret: wrong key-encryption key?');
   });
@@ -175,7 +177,10 @@ describe('SecretManager.load', () => {
     expect(m.verifyKeys()).toHaveLength(2);
     expect(await verifiesWith(await sign(enc.encode(oldValue)), [m.verifyKeys()[1]!])).toBe(true);
 
-    for (const [key, json] of [[PRIMARY_KEY, primaryJson], [BACKUP_KEY, backupJson]] as const) {
+    for (const [key, json] of [
+      [PRIMARY_KEY, primaryJson],
+      [BACKUP_KEY, backupJson],
+    ] as const) {
       const blob = (await store.get(key))!;
       expect(isSealed(blob)).toBe(true);
       expect(dec.decode(unseal(kek, blob))).toBe(json);
@@ -186,19 +191,13 @@ describe('SecretManager.load', () => {
   it('refuses a malformed record, naming its key', async () => {
     const { store, kek, load } = setup();
     await store.put(PRIMARY_KEY, seal(kek, enc.encode('{"value":"x"}')));
-    await expect(load()).rejects.toThrow(
-      'cannot read the signing secret system:secrets:jwt_auth: "version" must be a string',
-    );
+    await expect(load()).rejects.toThrow('cannot read the signing secret system:secrets:jwt_auth: "version" must be a string');
     await store.put(PRIMARY_KEY, seal(kek, enc.encode('not json')));
-    await expect(load()).rejects.toThrow(
-      'cannot read the signing secret system:secrets:jwt_auth: not a JSON record',
-    );
+    await expect(load()).rejects.toThrow('cannot read the signing secret system:secrets:jwt_auth: not a JSON record');
   });
 
   it('refuses a KEK that is not 32 bytes', async () => {
-    await expect(setup({ kek: new Uint8Array(31) }).load()).rejects.toThrow(
-      'key-encryption key must be 32 bytes, got 31',
-    );
+    await expect(setup({ kek: new Uint8Array(31) }).load()).rejects.toThrow('key-encryption key must be 32 bytes, got 31');
   });
 
   it('rotates at load when the stored primary is due', async () => {
@@ -240,9 +239,7 @@ describe('verify set and rotation', () => {
     };
     clock.advanceSeconds(1);
     expect(await m.rotateIfDue()).toBe(true);
-    expect(batches.map((ops) => ops.map((op) => `${op.type} ${op.key}`))).toEqual([
-      [`put ${PRIMARY_KEY}`, `put ${BACKUP_KEY}`],
-    ]);
+    expect(batches.map((ops) => ops.map((op) => `${op.type} ${op.key}`))).toEqual([[`put ${PRIMARY_KEY}`, `put ${BACKUP_KEY}`]]);
 
     const keys = m.verifyKeys();
     expect(keys).toHaveLength(2);
@@ -263,14 +260,10 @@ describe('verify set and rotation', () => {
       secret_type: 'JwtAuth',
     });
     expect(primary.value).not.toBe(oldRecord.value);
-    expect(await storedJson(store, kek, BACKUP_KEY)).toBe(
-      JSON.stringify({ ...oldRecord, is_primary: false }),
-    );
+    expect(await storedJson(store, kek, BACKUP_KEY)).toBe(JSON.stringify({ ...oldRecord, is_primary: false }));
     expect(backup.expires_at).toBe(oldRecord.expires_at);
     expect(isSealed((await store.get(BACKUP_KEY))!)).toBe(true);
-    expect(info[1]).toBe(
-      `signing secret rotated (version v${now}; v${T0} verifies until ${T0 + GRACE})`,
-    );
+    expect(info[1]).toBe(`signing secret rotated (version v${now}; v${T0} verifies until ${T0 + GRACE})`);
   });
 
   it('after two rotations the set still has two entries and excludes the oldest', async () => {

@@ -3,15 +3,7 @@ import { nowSeconds, type Clock } from '../util/clock.js';
 import type { BatchOp, Store } from '../storage/store.js';
 import { SecretsError } from './errors.js';
 import { generateSecretValue } from './generate.js';
-import {
-  BACKUP_KEY,
-  PRIMARY_KEY,
-  newRecord,
-  openRecord,
-  sealRecord,
-  type OpenedRecord,
-  type SecretRecord,
-} from './record.js';
+import { BACKUP_KEY, PRIMARY_KEY, newRecord, openRecord, sealRecord, type OpenedRecord, type SecretRecord } from './record.js';
 import { seal } from './seal.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
@@ -43,13 +35,7 @@ const encoder = new TextEncoder();
 
 /** The HMAC key is the UTF-8 of the secret's text (wire §4.1); imported once per secret. */
 function importHmacKey(value: string): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey(
-    'raw',
-    encoder.encode(value),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign', 'verify'],
-  );
+  return webcrypto.subtle.importKey('raw', encoder.encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
 async function loadSecret(opened: OpenedRecord): Promise<LoadedSecret> {

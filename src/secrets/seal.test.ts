@@ -29,25 +29,19 @@ describe('seal / unseal', () => {
     const blob = seal(kek, plaintext);
     const other = new Uint8Array(randomBytes(32));
     expect(() => unseal(other, blob)).toThrow(SecretsError);
-    expect(() => unseal(other, blob)).toThrow(
-      'cannot unseal the signing secret: wrong key-encryption key?',
-    );
+    expect(() => unseal(other, blob)).toThrow('cannot unseal the signing secret: wrong key-encryption key?');
   });
 
   it('fails on a tampered ciphertext', () => {
     const blob = seal(kek, plaintext);
     blob[20] = (blob[20] ?? 0) ^ 1;
-    expect(() => unseal(kek, blob)).toThrow(
-      'cannot unseal the signing secret: wrong key-encryption key?',
-    );
+    expect(() => unseal(kek, blob)).toThrow('cannot unseal the signing secret: wrong key-encryption key?');
   });
 
   it('fails on a prefixed blob too short to hold a tag', () => {
     const blob = seal(kek, plaintext).subarray(0, 20);
     expect(isSealed(blob)).toBe(true);
-    expect(() => unseal(kek, blob)).toThrow(
-      'cannot unseal the signing secret: wrong key-encryption key?',
-    );
+    expect(() => unseal(kek, blob)).toThrow('cannot unseal the signing secret: wrong key-encryption key?');
   });
 
   it('returns a blob without the prefix verbatim (legacy plaintext JSON)', () => {
@@ -62,8 +56,6 @@ describe('seal / unseal', () => {
   });
 
   it('rejects a KEK that is not 32 bytes', () => {
-    expect(() => seal(new Uint8Array(16), plaintext)).toThrow(
-      'key-encryption key must be 32 bytes, got 16',
-    );
+    expect(() => seal(new Uint8Array(16), plaintext)).toThrow('key-encryption key must be 32 bytes, got 16');
   });
 });

@@ -95,12 +95,11 @@ export class CachingStore implements Store {
   private inSection<T>(enter: (inner: () => Promise<T>) => Promise<T>, fn: () => Promise<T>): Promise<T> {
     if (this.feed === undefined || this.section.getStore() !== undefined) return enter(fn);
     const touched = new Set<string>();
-    return enter(() => this.section.run(touched, fn))
-      .finally(() => {
-        // Committed or rolled back: what was evicted during the section is read afresh.
-        this.writes++;
-        for (const key of touched) this.forget(key);
-      });
+    return enter(() => this.section.run(touched, fn)).finally(() => {
+      // Committed or rolled back: what was evicted during the section is read afresh.
+      this.writes++;
+      for (const key of touched) this.forget(key);
+    });
   }
 
   get kind(): Store['kind'] {

@@ -169,10 +169,10 @@ export class PostgresStore implements Store, ChangeFeed {
     const staged = stage(alsoOps);
     if (!(value instanceof Uint8Array)) throw new TypeError('value must be a Uint8Array');
     return this.write(async (tx) => {
-      const r = await tx.client.query(
-        'INSERT INTO mero_auth_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING',
-        [keyBytes(key), Buffer.from(value)],
-      );
+      const r = await tx.client.query('INSERT INTO mero_auth_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+        keyBytes(key),
+        Buffer.from(value),
+      ]);
       if ((r.rowCount ?? 0) === 0) return false;
       tx.changed.add(key);
       await applyStaged(tx, staged);
@@ -184,10 +184,9 @@ export class PostgresStore implements Store, ChangeFeed {
     const { lower, upper } = prefixBounds(prefix);
     const r =
       upper === undefined
-        ? await this.query<{ key: Buffer; value: Buffer }>(
-            'SELECT key, value FROM mero_auth_kv WHERE key >= $1 ORDER BY key',
-            [lower],
-          )
+        ? await this.query<{ key: Buffer; value: Buffer }>('SELECT key, value FROM mero_auth_kv WHERE key >= $1 ORDER BY key', [
+            lower,
+          ])
         : await this.query<{ key: Buffer; value: Buffer }>(
             'SELECT key, value FROM mero_auth_kv WHERE key >= $1 AND key < $2 ORDER BY key',
             [lower, upper],
@@ -467,7 +466,9 @@ export class PostgresStore implements Store, ChangeFeed {
       return result;
     } catch (e) {
       if (broken === undefined) await client.query('ROLLBACK').catch((re: Error) => (broken = re));
-      throw broken !== undefined && !isDatabaseFailure(e) && !(e instanceof StoreUnavailableError) ? unavailable(broken) : unavailable(e);
+      throw broken !== undefined && !isDatabaseFailure(e) && !(e instanceof StoreUnavailableError)
+        ? unavailable(broken)
+        : unavailable(e);
     } finally {
       client.off('error', onError);
       client.release(broken);
@@ -555,9 +556,7 @@ export class PostgresStore implements Store, ChangeFeed {
 }
 
 /** Decision of `SharedLoginAttempts.begin`. */
-export type AttemptAdmission =
-  | { admitted: true; id: string }
-  | { admitted: false; retryAfterSeconds: number };
+export type AttemptAdmission = { admitted: true; id: string } | { admitted: false; retryAfterSeconds: number };
 
 export interface BucketLimit {
   bucket: string;
@@ -616,10 +615,11 @@ export class SharedLoginAttempts {
         // An attempt refused by a locked bucket counts as a failure, as in the in-process
         // limiter: it keeps the bucket locked. Each bucket keeps only its newest `maxFailures`.
         for (const { bucket, maxFailures } of sorted) {
-          await client.query(
-            'INSERT INTO mero_auth_login_attempts (bucket, id, at_ms, failed) VALUES ($1, $2, $3, true)',
-            [bucket, id, nowMs],
-          );
+          await client.query('INSERT INTO mero_auth_login_attempts (bucket, id, at_ms, failed) VALUES ($1, $2, $3, true)', [
+            bucket,
+            id,
+            nowMs,
+          ]);
           await client.query(
             `DELETE FROM mero_auth_login_attempts WHERE bucket = $1 AND failed AND id NOT IN (
                SELECT id FROM mero_auth_login_attempts WHERE bucket = $1 AND failed ORDER BY at_ms DESC LIMIT $2)`,
@@ -629,10 +629,11 @@ export class SharedLoginAttempts {
         return { admitted: false, retryAfterSeconds: retry };
       }
       for (const { bucket } of sorted) {
-        await client.query(
-          'INSERT INTO mero_auth_login_attempts (bucket, id, at_ms, failed) VALUES ($1, $2, $3, false)',
-          [bucket, id, nowMs],
-        );
+        await client.query('INSERT INTO mero_auth_login_attempts (bucket, id, at_ms, failed) VALUES ($1, $2, $3, false)', [
+          bucket,
+          id,
+          nowMs,
+        ]);
       }
       return { admitted: true, id };
     });

@@ -2,9 +2,7 @@
  * The storage contract every backend meets: string keys, byte values, ordered prefix scans,
  * atomic (and, for durable backends, fsync'd) batches, and an atomic set-if-absent.
  */
-export type BatchOp =
-  | { type: 'put'; key: string; value: Uint8Array }
-  | { type: 'del'; key: string };
+export type BatchOp = { type: 'put'; key: string; value: Uint8Array } | { type: 'del'; key: string };
 
 export interface Store {
   /** `undefined` when absent. */

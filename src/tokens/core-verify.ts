@@ -14,12 +14,7 @@ function options(core: Core, ignoreExpiry: boolean): VerifyOptions {
 }
 
 /** verifyToken with the service's issuer, leeway and clock (wire §4.5 entry points 1–3). */
-export function verifyWithCore(
-  core: Core,
-  token: string,
-  type: TokenType,
-  ignoreExpiry = false,
-): Promise<TokenClaims> {
+export function verifyWithCore(core: Core, token: string, type: TokenType, ignoreExpiry = false): Promise<TokenClaims> {
   return verifyToken(token, type, core.secrets, options(core, ignoreExpiry));
 }
 

@@ -42,8 +42,18 @@ export function pairClaims(spec: PairSpec): { access: TokenClaims; refresh: Toke
     ...(spec.nodeUrl === undefined ? {} : { node_url: spec.nodeUrl }),
   };
   return {
-    access: { ...base, exp: cappedAt(spec.nowSeconds + spec.accessExpiry, spec.sessionEnd), jti: randomUUID(), token_type: 'access' },
-    refresh: { ...base, exp: cappedAt(spec.nowSeconds + spec.refreshExpiry, spec.sessionEnd), jti: randomUUID(), token_type: 'refresh' },
+    access: {
+      ...base,
+      exp: cappedAt(spec.nowSeconds + spec.accessExpiry, spec.sessionEnd),
+      jti: randomUUID(),
+      token_type: 'access',
+    },
+    refresh: {
+      ...base,
+      exp: cappedAt(spec.nowSeconds + spec.refreshExpiry, spec.sessionEnd),
+      jti: randomUUID(),
+      token_type: 'refresh',
+    },
   };
 }
 
@@ -51,9 +61,6 @@ export async function signPair(
   claims: { access: TokenClaims; refresh: TokenClaims },
   keys: SigningKeySource,
 ): Promise<TokenPair> {
-  const [access_token, refresh_token] = await Promise.all([
-    signClaims(claims.access, keys),
-    signClaims(claims.refresh, keys),
-  ]);
+  const [access_token, refresh_token] = await Promise.all([signClaims(claims.access, keys), signClaims(claims.refresh, keys)]);
   return { access_token, refresh_token };
 }

@@ -45,7 +45,13 @@ describe('checkNodeHost — step 2, fail closed', () => {
   });
 
   it('a non-visible-ASCII X-Forwarded-Host means no host, with no fallback to a matching Host', () => {
-    for (const xfh of ['node1.example.com\u00e9', 'n\u00f6de1.example.com', 'node1.example.com\u0000', 'node1\u007f.example.com', '\u00e9']) {
+    for (const xfh of [
+      'node1.example.com\u00e9',
+      'n\u00f6de1.example.com',
+      'node1.example.com\u0000',
+      'node1\u007f.example.com',
+      '\u00e9',
+    ]) {
       expect(checkNodeHost(NODE1, { forwardedHost: xfh, host: 'node1.example.com' })).toBe(NO_HOST_MESSAGE);
     }
   });
@@ -154,14 +160,22 @@ describe('checkNodeHost — step 5, comparison', () => {
   });
 
   it('several X-Forwarded-Host lines joined with ", " never match', () => {
-    for (const joined of ['node1.example.com, node1.example.com', 'node1.example.com, node2.example.com', 'node2.example.com, node1.example.com']) {
-      expect(checkNodeHost(NODE1, { forwardedHost: joined, host: 'node1.example.com' })).toBe(mismatch('node1.example.com', joined));
+    for (const joined of [
+      'node1.example.com, node1.example.com',
+      'node1.example.com, node2.example.com',
+      'node2.example.com, node1.example.com',
+    ]) {
+      expect(checkNodeHost(NODE1, { forwardedHost: joined, host: 'node1.example.com' })).toBe(
+        mismatch('node1.example.com', joined),
+      );
     }
   });
 
   it('a host with surrounding whitespace is compared as received and fails', () => {
     expect(checkNodeHost(NODE1, { host: ' node1.example.com' })).toBe(mismatch('node1.example.com', ' node1.example.com'));
-    expect(checkNodeHost(NODE1, { forwardedHost: 'node1.example.com\t' })).toBe(mismatch('node1.example.com', 'node1.example.com\t'));
+    expect(checkNodeHost(NODE1, { forwardedHost: 'node1.example.com\t' })).toBe(
+      mismatch('node1.example.com', 'node1.example.com\t'),
+    );
   });
 });
 
@@ -188,9 +202,9 @@ describe('checkNodeHost — the examples of wire §4.6', () => {
   it('with node_host = node-b.example, the headers are ignored entirely', () => {
     const nodeHost = 'node-b.example';
     expect(checkNodeHost('http://node-b.example:2428', { nodeHost, forwardedHost: 'node-a.example' })).toBeUndefined();
-    expect(checkNodeHost('http://node-a.example:2428', { nodeHost, forwardedHost: 'node-a.example', host: 'node-a.example' })).toBe(
-      mismatch('node-a.example', 'node-b.example'),
-    );
+    expect(
+      checkNodeHost('http://node-a.example:2428', { nodeHost, forwardedHost: 'node-a.example', host: 'node-a.example' }),
+    ).toBe(mismatch('node-a.example', 'node-b.example'));
     expect(checkNodeHost('http://node-b.example:2428', { nodeHost })).toBeUndefined();
     // A non-visible-ASCII header does not matter either.
     expect(checkNodeHost('http://node-b.example:2428', { nodeHost, forwardedHost: '\u00e9' })).toBeUndefined();

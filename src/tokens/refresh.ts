@@ -28,17 +28,11 @@ export const SESSION_TOO_OLD = 'Invalid refresh token: Session has reached its m
 
 export const consumedKey = (jti: string): string => `system:refresh:consumed:${jti}`;
 
-
 /**
  * `POST /auth/refresh` after body extraction: wire §3.3 steps 2–12 and the single-use exchange
  * of §4.7. Never produces `token_expired`.
  */
-export async function refreshTokens(
-  core: Core,
-  accessToken: string,
-  refreshToken: string,
-  host: HostSource,
-): Promise<TokenPair> {
+export async function refreshTokens(core: Core, accessToken: string, refreshToken: string, host: HostSource): Promise<TokenPair> {
   const onOutcome = (o: RefreshOutcome) => core.metrics.refresh(o);
   const fail = (
     code: 'unauthorized' | 'invalid_node' | 'token_revoked' | 'token_reuse' | 'internal',

@@ -131,7 +131,11 @@ describe('SessionManager.revokeOp / revokeAllOps', () => {
     await store.batch(ops);
 
     for (const sid of [live1, live2]) {
-      expect(await sessions.get(sid)).toMatchObject({ revoked_at: NOW + 10, revoked_reason: 'password_change', updated_at: NOW + 10 });
+      expect(await sessions.get(sid)).toMatchObject({
+        revoked_at: NOW + 10,
+        revoked_reason: 'password_change',
+        updated_at: NOW + 10,
+      });
     }
     expect(await sessions.get(dead)).toMatchObject({ revoked_at: NOW + 1, revoked_reason: 'refresh_reuse' });
     expect(await sessions.get(otherKey)).toMatchObject({ revoked_at: null, revoked_reason: null });

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { delOp, getJson, putOp, scanIndexIds, type BatchOp, type SectionLock, type Store } from '../storage/store.js';
-import {
-  keySessionKey,
-  keySessionsPrefix,
-  sessionKey,
-  type RevokeReason,
-  type SessionRecord,
-} from './session.js';
+import { keySessionKey, keySessionsPrefix, sessionKey, type RevokeReason, type SessionRecord } from './session.js';
 import { memoize } from '../util/memo.js';
 
 // Every authenticated request peeks with the same few sids: reuse the store key strings.
@@ -90,8 +84,7 @@ export class SessionManager {
    * across the whole sweep.
    */
   async sweep(now: number, leeway: number, lock: SectionLock = NO_LOCK): Promise<number> {
-    const expired = (rec: SessionRecord | undefined): rec is SessionRecord =>
-      rec !== undefined && rec.expires_at + leeway < now;
+    const expired = (rec: SessionRecord | undefined): rec is SessionRecord => rec !== undefined && rec.expires_at + leeway < now;
     let deleted = 0;
     let due: string[] = [];
     const flush = async (sids: string[]): Promise<void> => {

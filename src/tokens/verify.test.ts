@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import type { TokenClaims, TokenType } from './claims.js';
 import { TokenError } from './token-error.js';
 import { autoBudgetBytes, BoundedSignatureCache } from './signature-cache.js';
-import { verifyToken, type SignatureCache, type SignatureCacheEntry, type VerifyKeySource, type VerifyOptions } from './verify.js';
+import {
+  verifyToken,
+  type SignatureCache,
+  type SignatureCacheEntry,
+  type VerifyKeySource,
+  type VerifyOptions,
+} from './verify.js';
 
 // 43-character base64url texts of 32 random bytes: the HMAC key is their UTF-8 (wire §4.1).
 const SECRET_A = 'atl9_U2uxOWp_H8wmk9BuUAZqPchYXSmOpZBzofJyKI';
@@ -462,7 +468,10 @@ describe('verifyToken — step 8, claim shape', () => {
 
   it('iat must be a non-negative integer', async () => {
     await expectInvalid(verifyWith(forge(claims({ iat: '1' }))), 'JSON error: invalid type: string "1", expected u64');
-    await expectInvalid(verifyWith(forge(claims({ iat: 1.25 }))), 'JSON error: invalid type: floating point `1.25`, expected u64');
+    await expectInvalid(
+      verifyWith(forge(claims({ iat: 1.25 }))),
+      'JSON error: invalid type: floating point `1.25`, expected u64',
+    );
     await expectInvalid(verifyWith(forge(claims({ iat: -5 }))), 'JSON error: invalid type: integer `-5`, expected u64');
   });
 

@@ -53,10 +53,8 @@ function decodePart(part: string): unknown {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNonNegInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-
 
 /** What verifySync answers when the token needs the asynchronous verifier (a header not ours). */
 export const NEEDS_JOSE = Symbol('needs jose');
@@ -168,10 +166,7 @@ function isCanonicalBase64url(part: string): boolean {
 }
 
 /** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
-async function checkSignature(
-  token: string,
-  candidates: readonly webcrypto.CryptoKey[],
-): Promise<[string, webcrypto.CryptoKey]> {
+async function checkSignature(token: string, candidates: readonly webcrypto.CryptoKey[]): Promise<[string, webcrypto.CryptoKey]> {
   // 1. Structure.
   const parts = token.split('.');
   // An empty signature is well-formed (alg "none" tokens have one) and fails at step 2 or 3.

@@ -4,9 +4,21 @@ export type Logger = pino.Logger;
 
 /** Field names whose values never reach a log line, wherever they appear. */
 const REDACT = [
-  'password', 'token', 'access_token', 'refresh_token', 'secret', 'authorization', 'kek',
-  '*.password', '*.token', '*.access_token', '*.refresh_token', '*.secret', '*.authorization',
-  'req.headers.authorization', 'headers.authorization',
+  'password',
+  'token',
+  'access_token',
+  'refresh_token',
+  'secret',
+  'authorization',
+  'kek',
+  '*.password',
+  '*.token',
+  '*.access_token',
+  '*.refresh_token',
+  '*.secret',
+  '*.authorization',
+  'req.headers.authorization',
+  'headers.authorization',
 ];
 
 export function createLogger(level: string = 'info', destination?: pino.DestinationStream): Logger {

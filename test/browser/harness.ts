@@ -116,7 +116,9 @@ export interface CallbackServer {
 export async function startCallbackServer(): Promise<CallbackServer> {
   const server: Server = createServer((req, res) => {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-    res.end(req.method === 'HEAD' ? undefined : '<!doctype html><html lang="en"><title>App</title><h1>Back in the app</h1></html>');
+    res.end(
+      req.method === 'HEAD' ? undefined : '<!doctype html><html lang="en"><title>App</title><h1>Back in the app</h1></html>',
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -63,7 +63,8 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('request', (r) => {
       const url = new URL(r.url());
-      if (url.origin === node.url && !/^\/auth\/(assets\/|favicon\.ico$)/.test(url.pathname)) calls.push(`${r.method()} ${url.pathname}`);
+      if (url.origin === node.url && !/^\/auth\/(assets\/|favicon\.ico$)/.test(url.pathname))
+        calls.push(`${r.method()} ${url.pathname}`);
     });
   }
   beforeEach(async () => {
@@ -90,7 +91,12 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
   async function waitForConsent(origin: string): Promise<void> {
-    await page.getByRole('heading', { level: 1, name: new RegExp(`Allow access for\\s*${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`) }).waitFor();
+    await page
+      .getByRole('heading', {
+        level: 1,
+        name: new RegExp(`Allow access for\\s*${origin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      })
+      .waitFor();
   }
   /** The fragment's keys in order, and its values decoded. */
   function fragmentOf(url: string): { keys: string[]; values: Record<string, string> } {
@@ -101,7 +107,14 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
 
   it('full flow: sign in with the labelled fields, consent names the origin and permissions, Approve hands over tokens with exactly those permissions', async () => {
     const callback = `${app.origin}/callback?state=${'ab12'.repeat(16)}`;
-    await page.goto(loginUrl(node, { 'callback-url': callback, 'app-url': node.url, permissions: 'application:list,blob:get', 'package-name': 'com.example.app' }));
+    await page.goto(
+      loginUrl(node, {
+        'callback-url': callback,
+        'app-url': node.url,
+        permissions: 'application:list,blob:get',
+        'package-name': 'com.example.app',
+      }),
+    );
     await page.getByLabel('Username', { exact: true }).waitFor();
     expect(await headingText()).toBe('Sign in');
     expect(await page.locator('.who .origin').textContent()).toBe(app.origin);
@@ -115,7 +128,12 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     expect(sent).toEqual({
       auth_method: 'user_password',
       public_key: 'admin',
-      client_name: loginUrl(node, { 'callback-url': callback, 'app-url': node.url, permissions: 'application:list,blob:get', 'package-name': 'com.example.app' }),
+      client_name: loginUrl(node, {
+        'callback-url': callback,
+        'app-url': node.url,
+        permissions: 'application:list,blob:get',
+        'package-name': 'com.example.app',
+      }),
       timestamp: expect.any(Number),
       permissions: [],
       provider_data: { username: 'admin', password: ADMIN_PASSWORD },
@@ -124,7 +142,10 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
 
     await waitForConsent(app.origin);
     expect(await page.locator('.perm-raw').allTextContents()).toEqual(['application:list', 'blob:get']);
-    expect(await page.locator('.perm-text').allTextContents()).toEqual(['See which applications are installed', 'Read stored files (blobs)']);
+    expect(await page.locator('.perm-text').allTextContents()).toEqual([
+      'See which applications are installed',
+      'Read stored files (blobs)',
+    ]);
     expect(await page.locator('.badge').count()).toBe(0);
     expect(await page.locator('.account').textContent()).toContain('Signed in as admin');
     await expectNoA11yIssues('consent');
@@ -149,12 +170,23 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
   it('context-id and context-identity: bound into the key and handed back in order; a fragment already on the callback is replaced; a loopback app-url is the node_url', async () => {
     const callback = `http://localhost:${app.port}/cb?state=s1#access_token=planted&x=1`;
     const appUrl = `http://localhost:${node.port}`;
-    await page.goto(loginUrl(node, { 'callback-url': callback, permissions: 'context:execute', 'context-id': 'ctx-1', 'context-identity': 'id-1', 'app-url': appUrl }));
+    await page.goto(
+      loginUrl(node, {
+        'callback-url': callback,
+        permissions: 'context:execute',
+        'context-id': 'ctx-1',
+        'context-identity': 'id-1',
+        'app-url': appUrl,
+      }),
+    );
     await signInWithLabels();
     await waitForConsent(`http://localhost:${app.port}`);
     expect(await page.getByText('Tied to context').textContent()).toBe('Tied to context ctx-1 as identity id-1.');
 
-    await Promise.all([page.waitForURL((u) => u.port === String(app.port)), page.getByRole('button', { name: 'Approve' }).click()]);
+    await Promise.all([
+      page.waitForURL((u) => u.port === String(app.port)),
+      page.getByRole('button', { name: 'Approve' }).click(),
+    ]);
     expect(page.url().split('#')).toHaveLength(2);
     expect(page.url().startsWith(`http://localhost:${app.port}/cb?state=s1#access_token=`)).toBe(true);
     const { keys, values } = fragmentOf(page.url());
@@ -187,7 +219,8 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     ['http://127.0.0.1.evil.example/cb', 'http://127.0.0.1.evil.example'],
     ['', 'callback-url'],
   ])('an untrusted callback %j is refused before any sign-in form', async (cb, shown) => {
-    const url = cb === '' ? loginUrl(node, { permissions: 'admin' }) : loginUrl(node, { 'callback-url': cb, permissions: 'admin' });
+    const url =
+      cb === '' ? loginUrl(node, { permissions: 'admin' }) : loginUrl(node, { 'callback-url': cb, permissions: 'admin' });
     await page.goto(url);
     await page.getByRole('heading', { level: 1, name: REFUSED }).waitFor();
     expect(await page.locator('main').textContent()).toContain(shown);
@@ -303,7 +336,12 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     await context.close();
     await newPage({ width: 320, height: 640 });
     const scrollWidth = () => page.evaluate('document.documentElement.scrollWidth') as Promise<number>;
-    await page.goto(loginUrl(node, { 'callback-url': `${app.origin}/narrow?state=${'f'.repeat(64)}`, permissions: 'admin,keys:create,context:execute[some-long-context-id,some-long-identity]' }));
+    await page.goto(
+      loginUrl(node, {
+        'callback-url': `${app.origin}/narrow?state=${'f'.repeat(64)}`,
+        permissions: 'admin,keys:create,context:execute[some-long-context-id,some-long-identity]',
+      }),
+    );
     await page.getByLabel('Username', { exact: true }).fill('admin');
     await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
     expect(await scrollWidth()).toBeLessThanOrEqual(320);
@@ -371,12 +409,20 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
 
   describe('other nodes', () => {
     it('no account configured: how the operator creates one, and no form', async () => {
-      const bare = await startNode({ AUTH__USER_PASSWORD__ARGON2__MEMORY_KIB: '7168', AUTH__USER_PASSWORD__ARGON2__ITERATIONS: '5' });
+      const bare = await startNode({
+        AUTH__USER_PASSWORD__ARGON2__MEMORY_KIB: '7168',
+        AUTH__USER_PASSWORD__ARGON2__ITERATIONS: '5',
+      });
       stops.push(bare.stop);
       await page.goto(loginUrl(bare, { 'callback-url': `${app.origin}/cb`, permissions: 'admin' }));
       await page.getByRole('heading', { level: 1, name: 'No account has been set up yet' }).waitFor();
       const text = (await page.locator('main').textContent()) ?? '';
-      for (const hint of ['mero-auth set-admin', 'MERO_AUTH_ADMIN_USER', 'MERO_AUTH_ADMIN_PASSWORD', 'MERO_AUTH_ADMIN_PASSWORD_FILE']) {
+      for (const hint of [
+        'mero-auth set-admin',
+        'MERO_AUTH_ADMIN_USER',
+        'MERO_AUTH_ADMIN_PASSWORD',
+        'MERO_AUTH_ADMIN_PASSWORD_FILE',
+      ]) {
         expect(text).toContain(hint);
       }
       expect(await page.locator('input').count()).toBe(0);
@@ -394,7 +440,9 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
       await page.goto(loginUrl(quick, { 'callback-url': `${app.origin}/cb`, permissions: 'blob:get' }));
       await signInWithLabels();
       await waitForConsent(app.origin);
-      const stored = JSON.parse((await page.evaluate(`sessionStorage.getItem(${JSON.stringify(SESSION_KEY)})`)) as string) as { access_token: string };
+      const stored = JSON.parse((await page.evaluate(`sessionStorage.getItem(${JSON.stringify(SESSION_KEY)})`)) as string) as {
+        access_token: string;
+      };
       // Wait for the state "the page's access token has expired".
       await waitFor(async () => {
         const r = await validate(quick.url, stored.access_token, 'HEAD');
@@ -413,4 +461,3 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     });
   });
 });
-

@@ -4,7 +4,15 @@
  * permissions are read and described. No browser needed.
  */
 import { describe, expect, it } from 'vitest';
-import { checkCallback, denyUrl, handOffUrl, isLoopbackHost, nodeUrl, parseOriginList, readParams } from '../../frontend/src/callback.js';
+import {
+  checkCallback,
+  denyUrl,
+  handOffUrl,
+  isLoopbackHost,
+  nodeUrl,
+  parseOriginList,
+  readParams,
+} from '../../frontend/src/callback.js';
 import { describePermission, requestedPermissions, splitPermissions } from '../../frontend/src/permissions.js';
 
 const PAGE = 'https://node.example.com';
@@ -87,7 +95,9 @@ describe('the hand-off URL (wire §9)', () => {
   );
 
   it('Deny keeps the query', () => {
-    expect(denyUrl(new URL('http://127.0.0.1:9080/callback?state=ff'))).toBe('http://127.0.0.1:9080/callback?state=ff#error=access_denied');
+    expect(denyUrl(new URL('http://127.0.0.1:9080/callback?state=ff'))).toBe(
+      'http://127.0.0.1:9080/callback?state=ff#error=access_denied',
+    );
   });
 });
 
@@ -110,7 +120,9 @@ describe('node_url', () => {
 describe('query parameters and permissions', () => {
   it('reads the parameters; unknown ones (package-name, …) do not matter', () => {
     expect(
-      readParams('?callback-url=http%3A%2F%2F127.0.0.1%3A9080%2Fcallback%3Fstate%3Dab&app-url=http%3A%2F%2Fn&permissions=admin&mode=admin&context-id=%20c%20&context-identity=i&package-name=p&registry-url=r'),
+      readParams(
+        '?callback-url=http%3A%2F%2F127.0.0.1%3A9080%2Fcallback%3Fstate%3Dab&app-url=http%3A%2F%2Fn&permissions=admin&mode=admin&context-id=%20c%20&context-identity=i&package-name=p&registry-url=r',
+      ),
     ).toEqual({
       callbackUrl: 'http://127.0.0.1:9080/callback?state=ab',
       permissions: 'admin',
@@ -119,12 +131,22 @@ describe('query parameters and permissions', () => {
       contextIdentity: 'i',
       appUrl: 'http://n',
     });
-    expect(readParams('')).toEqual({ callbackUrl: null, permissions: null, mode: null, contextId: '', contextIdentity: '', appUrl: null });
+    expect(readParams('')).toEqual({
+      callbackUrl: null,
+      permissions: null,
+      mode: null,
+      contextId: '',
+      contextIdentity: '',
+      appUrl: null,
+    });
   });
 
   it('splits on commas outside brackets, trims, drops empty entries and repeats', () => {
     expect(splitPermissions('application,package,context,blob')).toEqual(['application', 'package', 'context', 'blob']);
-    expect(splitPermissions(' context:execute[ctx, id, m] ,blob:get,,blob:get,')).toEqual(['context:execute[ctx, id, m]', 'blob:get']);
+    expect(splitPermissions(' context:execute[ctx, id, m] ,blob:get,,blob:get,')).toEqual([
+      'context:execute[ctx, id, m]',
+      'blob:get',
+    ]);
     expect(splitPermissions('')).toEqual([]);
     expect(splitPermissions(null)).toEqual([]);
   });
@@ -133,7 +155,12 @@ describe('query parameters and permissions', () => {
     expect(requestedPermissions(null, 'blob:get,admin')).toEqual(['blob:get', 'admin']);
     expect(requestedPermissions('admin', null)).toEqual(['admin']);
     expect(requestedPermissions('single-context', 'blob:get')).toEqual(['context:execute', 'blob:get']);
-    expect(requestedPermissions('multi-context', 'context:list,blob:get')).toEqual(['context:list', 'context:create', 'context:execute', 'blob:get']);
+    expect(requestedPermissions('multi-context', 'context:list,blob:get')).toEqual([
+      'context:list',
+      'context:create',
+      'context:execute',
+      'blob:get',
+    ]);
     expect(requestedPermissions('something-else', 'blob:get')).toEqual(['blob:get']);
   });
 

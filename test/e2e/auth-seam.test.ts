@@ -108,7 +108,9 @@ describe('the auth seam against the real process (issue 3 acceptance)', () => {
     expect(claims(root.access_token).permissions).toEqual(['admin']);
     expectAllowed(await forwarded(svc, root.access_token), 'root token, session probe');
     expectError(
-      await request(`${svc.url}/auth/validate`, { headers: { ...bearer(root.access_token), 'x-forwarded-host': 'elsewhere.example' } }),
+      await request(`${svc.url}/auth/validate`, {
+        headers: { ...bearer(root.access_token), 'x-forwarded-host': 'elsewhere.example' },
+      }),
       403,
       'invalid_node',
       `Token is not valid for this host. Token is for '127.0.0.1' but request is to 'elsewhere.example'`,
@@ -121,7 +123,10 @@ describe('the auth seam against the real process (issue 3 acceptance)', () => {
     expect(claims(scoped.access_token).permissions).toEqual(CONTEXT_PERMISSIONS);
 
     // 2. Forward auth enforces the route table on what the proxy forwards (wire §3.4 row 6).
-    expectAllowed(await forwarded(svc, scoped.access_token, { method: 'GET', uri: '/admin-api/contexts' }), 'GET /admin-api/contexts');
+    expectAllowed(
+      await forwarded(svc, scoped.access_token, { method: 'GET', uri: '/admin-api/contexts' }),
+      'GET /admin-api/contexts',
+    );
     expectAllowed(await forwarded(svc, scoped.access_token, { method: 'POST', uri: '/jsonrpc' }), 'POST /jsonrpc');
     let denials = 0;
     const denied = async (token: string, method: string, uri: string) => {
@@ -141,7 +146,10 @@ describe('the auth seam against the real process (issue 3 acceptance)', () => {
     );
 
     // 4. Without the forwarded headers /auth/validate is the session probe: it only authenticates.
-    for (const [what, pair] of [['context-scoped', scoped], ['application-scoped', appScoped]] as const) {
+    for (const [what, pair] of [
+      ['context-scoped', scoped],
+      ['application-scoped', appScoped],
+    ] as const) {
       const probe = await forwarded(svc, pair.access_token);
       expectAllowed(probe, `${what} session probe`);
       expect(probe.headers.get('x-auth-user')).toBe(claims(pair.access_token).sub);
@@ -171,7 +179,13 @@ describe('the auth seam against the real process (issue 3 acceptance)', () => {
       error: null,
     });
     // The refreshed access token is at most a few hundred ms old: revoked, not expired.
-    expectError(await forwarded(svc, next.access_token), 403, 'token_revoked', 'Key has been revoked', 'revoked client, validate');
+    expectError(
+      await forwarded(svc, next.access_token),
+      403,
+      'token_revoked',
+      'Key has been revoked',
+      'revoked client, validate',
+    );
     // Its refresh token, paired with the expired access token of the same client (an exchange
     // needs an expired access token): terminal, never a 500.
     expectError(
@@ -241,7 +255,8 @@ describe('the auth seam against the real process (issue 3 acceptance)', () => {
 
 describe('the strict exposition reader used above', () => {
   it('accepts HELP, TYPE, samples and empty lines; rejects anything else', () => {
-    const good = '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1",y="q\\"\\\\\\n"} 2\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n';
+    const good =
+      '# HELP a_total A.\n# TYPE a_total counter\na_total{x="1",y="q\\"\\\\\\n"} 2\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n';
     const { samples } = parseExposition(good);
     expect(samples.get('a_total{x="1",y="q\\"\\\\\\n"}')).toBe(2);
     expect(samples.get('h_bucket{le="+Inf"}')).toBe(1);

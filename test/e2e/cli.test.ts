@@ -50,21 +50,22 @@ describe('configuration errors exit 2 naming the key and the source', () => {
       AUTH__RATE_LIMIT__WINDOW_SECONDS: '0',
     });
     expectProblems(lines);
-    expect(lines.some((l) => l.startsWith('invalid configuration: jwt.access_token_expiry (from AUTH__JWT__ACCESS_TOKEN_EXPIRY): '))).toBe(true);
-    expect(lines.some((l) => l.startsWith('invalid configuration: rate_limit.window_seconds (from AUTH__RATE_LIMIT__WINDOW_SECONDS): '))).toBe(true);
+    expect(
+      lines.some((l) => l.startsWith('invalid configuration: jwt.access_token_expiry (from AUTH__JWT__ACCESS_TOKEN_EXPIRY): ')),
+    ).toBe(true);
+    expect(
+      lines.some((l) =>
+        l.startsWith('invalid configuration: rate_limit.window_seconds (from AUTH__RATE_LIMIT__WINDOW_SECONDS): '),
+      ),
+    ).toBe(true);
   });
 
   it('a TOML file with a bad origin', async () => {
     const cwd = await tempDir();
     const file = join(cwd, 'auth.toml');
-    await writeFile(
-      file,
-      '[cors]\nallow_all_origins = false\nallowed_origins = ["https://app.example.com", "example.com"]\n',
-    );
+    await writeFile(file, '[cors]\nallow_all_origins = false\nallowed_origins = ["https://app.example.com", "example.com"]\n');
     const lines = await refused(['--config', file], {}, cwd);
-    expect(lines).toEqual([
-      `invalid configuration: cors.allowed_origins[1] (from ${file}): not an origin: "example.com"`,
-    ]);
+    expect(lines).toEqual([`invalid configuration: cors.allowed_origins[1] (from ${file}): not an origin: "example.com"`]);
   });
 
   it('a TOML syntax error names the line', async () => {

@@ -177,7 +177,10 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
     const changed = await provisionAccount(a, admin.access_token, 'dave', newPass);
     const ackAt = performance.now();
     expect(changed.json, changed.text).toEqual({ data: { status: true, message: 'Key was updated' }, error: null });
-    for (const [what, pair] of [['B’s own login', onB], ['A’s login', onA]] as const) {
+    for (const [what, pair] of [
+      ['B’s own login', onB],
+      ['A’s login', onA],
+    ] as const) {
       const refused = await firstRefusal(b, pair.access_token, ackAt);
       expect(refused.reply.status, `${what}: ${refused.reply.text}`).toBe(403);
       expect(refused.reply.headers.get('x-auth-error')).toBe('token_revoked');
@@ -304,13 +307,19 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
     // Both recover without a restart: login, validate across instances, readiness, the feed.
     const [fromA, fromB] = (await Promise.all(
       [a, b].map((node) =>
-        eventually(async () => {
-          const r = note('login', await login(node.url, ADMIN_USER, password));
-          return r.status === 200 ? pairOf(r) : undefined;
-        }, `login on ${node.url} after the database came back`, { timeoutMs: 15_000 }),
+        eventually(
+          async () => {
+            const r = note('login', await login(node.url, ADMIN_USER, password));
+            return r.status === 200 ? pairOf(r) : undefined;
+          },
+          `login on ${node.url} after the database came back`,
+          { timeoutMs: 15_000 },
+        ),
       ),
     )) as [TokenPair, TokenPair];
-    console.log(`[cluster] database back: logins on both instances work ${round(performance.now() - restartedAt)} ms after the start returned`);
+    console.log(
+      `[cluster] database back: logins on both instances work ${round(performance.now() - restartedAt)} ms after the start returned`,
+    );
     await expectValid(b, fromA.access_token, 'A’s new login on B after the restart');
     await expectValid(a, fromB.access_token, 'B’s new login on A after the restart');
     await expectValid(b, before.access_token, 'a session from before the outage, on B');
@@ -374,7 +383,9 @@ describeWithPostgres('several instances on one PostgreSQL database', () => {
       Service,
       Service,
     ];
-    const migrations = [a, b].flatMap((n) => n.stderrLines.map(logMessage).filter((m) => m?.startsWith('postgres: schema migrated')));
+    const migrations = [a, b].flatMap((n) =>
+      n.stderrLines.map(logMessage).filter((m) => m?.startsWith('postgres: schema migrated')),
+    );
     expect(migrations).toEqual(['postgres: schema migrated to version 1']);
 
     for (const node of [a, b]) expect((await request(`${node.url}/auth/ready`)).status).toBe(200);

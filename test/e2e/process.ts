@@ -163,8 +163,10 @@ export class CliProcess {
   /** Everything the process printed, for failure messages. */
   describe(): string {
     const exit = this.exitInfo ? `exited with code ${this.exitInfo.code} signal ${this.exitInfo.signal}` : 'still running';
-    return `mero-auth ${JSON.stringify(this.opts.args ?? [])} in ${this.opts.cwd} (${exit})\n` +
-      `--- stderr ---\n${this.stderr}\n--- stdout ---\n${this.stdout}`;
+    return (
+      `mero-auth ${JSON.stringify(this.opts.args ?? [])} in ${this.opts.cwd} (${exit})\n` +
+      `--- stderr ---\n${this.stderr}\n--- stdout ---\n${this.stdout}`
+    );
   }
 
   /**
@@ -187,10 +189,7 @@ export class CliProcess {
         }
         if (this.exitInfo) finish(new Error(`process exited before ${what}\n${this.describe()}`));
       };
-      const timer = setTimeout(
-        () => finish(new Error(`no ${what} within ${timeoutMs} ms\n${this.describe()}`)),
-        timeoutMs,
-      );
+      const timer = setTimeout(() => finish(new Error(`no ${what} within ${timeoutMs} ms\n${this.describe()}`)), timeoutMs);
       this.lineWaiters.add(check);
       check();
     });
@@ -231,7 +230,10 @@ export function spawnCli(opts: SpawnOptions): CliProcess {
 }
 
 /** Runs a command that is expected to exit on its own (`--version`, `set-admin`, a config error). */
-export async function runCli(opts: SpawnOptions, timeoutMs = EXIT_TIMEOUT_MS): Promise<Exit & { stdout: string; stderr: string; proc: CliProcess }> {
+export async function runCli(
+  opts: SpawnOptions,
+  timeoutMs = EXIT_TIMEOUT_MS,
+): Promise<Exit & { stdout: string; stderr: string; proc: CliProcess }> {
   const proc = spawnCli(opts);
   const exit = await proc.waitForExit(timeoutMs);
   return { ...exit, stdout: proc.stdout, stderr: proc.stderr, proc };

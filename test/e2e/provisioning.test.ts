@@ -93,7 +93,12 @@ describe('no admin yet', () => {
 
   it('set-admin refuses a too-short password and stores nothing', async () => {
     const cwd = await tempDir();
-    const r = await runCli({ cwd, env: FAST_ENV, args: ['set-admin', '--username', 'bob', '--password-stdin'], stdin: 'short\n' });
+    const r = await runCli({
+      cwd,
+      env: FAST_ENV,
+      args: ['set-admin', '--username', 'bob', '--password-stdin'],
+      stdin: 'short\n',
+    });
     expect(r.code, r.proc.describe()).toBe(2);
     expect(r.stderr).toContain('Password must be at least 8 characters long');
     const svc = await startService({ cwd, env: FAST_ENV });

@@ -72,7 +72,13 @@ export function bearer(token: string): Record<string, string> {
 }
 
 /** A JSON-RPC call to `POST /jsonrpc`. */
-export function rpc(base: string, token: string | undefined, method: string, params: unknown = {}, headers: Record<string, string> = {}): Promise<Response> {
+export function rpc(
+  base: string,
+  token: string | undefined,
+  method: string,
+  params: unknown = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${base}/jsonrpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? bearer(token) : {}), ...headers },
@@ -183,7 +189,12 @@ export class SseStream {
 }
 
 /** Subscribes an SSE connection to contexts through `POST /sse/subscription`. */
-export async function sseSubscribe(base: string, headers: Record<string, string>, id: string, contextIds: string[]): Promise<Response> {
+export async function sseSubscribe(
+  base: string,
+  headers: Record<string, string>,
+  id: string,
+  contextIds: string[],
+): Promise<Response> {
   return fetch(`${base}/sse/subscription`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },

@@ -61,14 +61,18 @@ function loginRequest(base = 'http://node.local'): Request {
   });
 }
 
-async function loginVia(fetcher: (r: Request) => Promise<Response> | Response): Promise<{ access: string; refresh: string; status: number }> {
+async function loginVia(
+  fetcher: (r: Request) => Promise<Response> | Response,
+): Promise<{ access: string; refresh: string; status: number }> {
   const res = await fetcher(loginRequest());
   const json = (await res.json()) as { data: { access_token: string; refresh_token: string } | null };
   return { access: json.data?.access_token ?? '', refresh: json.data?.refresh_token ?? '', status: res.status };
 }
 
 const validate = (auth: Auth, token: string) =>
-  auth.fetch(new Request('http://node.local/auth/validate', { headers: { authorization: `Bearer ${token}`, host: 'node.local' } }));
+  auth.fetch(
+    new Request('http://node.local/auth/validate', { headers: { authorization: `Bearer ${token}`, host: 'node.local' } }),
+  );
 
 describe('createAuth: configuration (wire §7.6)', () => {
   it('missing keys take the embedded defaults, not the standalone ones', async () => {
@@ -88,7 +92,10 @@ describe('createAuth: configuration (wire §7.6)', () => {
 
   it('takes the nested snake_case object the TOML file loads into; "rocksdb" is an alias of level', async () => {
     const dir = await dataDir();
-    const auth = await start({ jwt: { access_token_expiry: 900, issuer: 'my-node' }, storage: { type: 'rocksdb', path: join(dir, 'auth') } });
+    const auth = await start({
+      jwt: { access_token_expiry: 900, issuer: 'my-node' },
+      storage: { type: 'rocksdb', path: join(dir, 'auth') },
+    });
     expect(auth.config.jwt.access_token_expiry).toBe(900);
     expect(auth.config.jwt.issuer).toBe('my-node');
     expect((await auth.fetch(new Request('http://x/auth/ready'))).status).toBe(200);
@@ -96,8 +103,13 @@ describe('createAuth: configuration (wire §7.6)', () => {
 
   it('an invalid configuration rejects with a ConfigError listing every problem, and never exits the process', async () => {
     const err = await createAuth(
-      // @ts-expect-error -- a wrong type on purpose
-      { storage: { type: 'memory' }, jwt: { access_token_expiry: 'soon' }, cors: { allowed_origins: ['example.com'] }, user_password: { argon2: { memory_kib: 1, iterations: 1 } } },
+      {
+        storage: { type: 'memory' },
+        // @ts-expect-error -- a wrong type on purpose
+        jwt: { access_token_expiry: 'soon' },
+        cors: { allowed_origins: ['example.com'] },
+        user_password: { argon2: { memory_kib: 1, iterations: 1 } },
+      },
       { logger: silent, env: {} },
     ).catch((e: unknown) => e);
     expect(isConfigError(err)).toBe(true);
@@ -171,9 +183,15 @@ describe('createAuth: instances and stores (wire §7.6)', () => {
     expect([onB.status, onB.headers.get('x-auth-error')]).toEqual([401, 'invalid_token']);
     // Logging out on A leaves nothing behind on B; counters are per instance.
     const metrics = async (auth: Auth, token: string) =>
-      ((await (await auth.fetch(new Request('http://node.local/admin/metrics', { headers: { authorization: `Bearer ${token}`, host: 'node.local' } }))).json()) as {
-        data: { auth_attempts: number };
-      }).data.auth_attempts;
+      (
+        (await (
+          await auth.fetch(
+            new Request('http://node.local/admin/metrics', { headers: { authorization: `Bearer ${token}`, host: 'node.local' } }),
+          )
+        ).json()) as {
+          data: { auth_attempts: number };
+        }
+      ).data.auth_attempts;
     expect(await metrics(a, tokenA.access)).toBe(1);
     const bAdmin = await b.fetch(
       new Request('http://node.local/auth/token', {
@@ -220,11 +238,18 @@ describe('createAuth: mounting auth.app on a node (issue 4)', () => {
       const { node } = await mountedNode(order);
       const pair = await loginVia((r) => node.request(r));
       expect(pair.status).toBe(200);
-      const identity = await node.request('http://node.local/admin/identity', { headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' } });
+      const identity = await node.request('http://node.local/admin/identity', {
+        headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' },
+      });
       expect(identity.status).toBe(200);
-      const contexts = await node.request('http://node.local/admin-api/contexts', { headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' } });
+      const contexts = await node.request('http://node.local/admin-api/contexts', {
+        headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' },
+      });
       expect(contexts.status).toBe(200);
-      const head = await node.request('http://node.local/auth/validate', { method: 'HEAD', headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' } });
+      const head = await node.request('http://node.local/auth/validate', {
+        method: 'HEAD',
+        headers: { authorization: `Bearer ${pair.access}`, host: 'node.local' },
+      });
       expect([head.status, await head.text()]).toEqual([200, '']);
       const probe = await node.request('http://node.local/admin-api/contexts');
       expect([probe.status, await probe.text()]).toEqual([401, '']);
@@ -244,7 +269,13 @@ describe('createAuth: mounting auth.app on a node (issue 4)', () => {
       expect(upload.status).toBe(200);
       expect(await upload.json()).toEqual({ size: big.length });
       const health = await node.request('http://node.local/admin-api/health');
-      for (const h of ['content-security-policy', 'strict-transport-security', 'x-frame-options', 'vary', 'access-control-expose-headers']) {
+      for (const h of [
+        'content-security-policy',
+        'strict-transport-security',
+        'x-frame-options',
+        'vary',
+        'access-control-expose-headers',
+      ]) {
         expect(health.headers.get(h), h).toBeNull();
       }
       // The service's own routes keep them, 404s under its prefixes included (wire §1.2, §2.5).
@@ -284,9 +315,17 @@ describe('createAuth: the guard with the injected clock', () => {
     node.use('/admin-api/*', auth.guard());
     node.get('/admin-api/contexts', (c) => c.json({ keyId: c.get('auth').keyId }));
     const { access } = await loginVia((r) => node.request(r));
-    expect((await node.request('http://node.local/admin-api/contexts', { headers: { authorization: `Bearer ${access}`, host: 'node.local' } })).status).toBe(200);
+    expect(
+      (
+        await node.request('http://node.local/admin-api/contexts', {
+          headers: { authorization: `Bearer ${access}`, host: 'node.local' },
+        })
+      ).status,
+    ).toBe(200);
     clock.advanceSeconds(3601);
-    const res = await node.request('http://node.local/admin-api/contexts', { headers: { authorization: `Bearer ${access}`, host: 'node.local' } });
+    const res = await node.request('http://node.local/admin-api/contexts', {
+      headers: { authorization: `Bearer ${access}`, host: 'node.local' },
+    });
     expect([res.status, res.headers.get('x-auth-error'), await res.text()]).toEqual([401, 'token_expired', '']);
   });
 });
@@ -311,7 +350,10 @@ describe('createAuth: the Prometheus listener (wire §7.7)', () => {
   });
 
   it('a listener that cannot bind rejects createAuth and leaves nothing open', async () => {
-    const first = await createAuth({ storage: { type: 'memory' }, metrics: { listen_addr: '127.0.0.1:0' } }, { logger: silent, env: {} });
+    const first = await createAuth(
+      { storage: { type: 'memory' }, metrics: { listen_addr: '127.0.0.1:0' } },
+      { logger: silent, env: {} },
+    );
     open.push(first);
     const taken = `127.0.0.1:${first.metricsAddress?.port}`;
     const path = join(await dataDir(), 'auth');

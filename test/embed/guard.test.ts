@@ -52,7 +52,11 @@ function call(path: string, init: RequestInit = {}, app: Requestable = node): Pr
 }
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-async function clientToken(permissions: string[], s = t, parent = rootId): Promise<{ access: string; refresh: string; id: string; sid: string }> {
+async function clientToken(
+  permissions: string[],
+  s = t,
+  parent = rootId,
+): Promise<{ access: string; refresh: string; id: string; sid: string }> {
   const id = await addClientKey(s, parent, permissions);
   const pair = await mintPair(s, { sub: id, permissions });
   return { ...pair, id };
@@ -141,7 +145,7 @@ describe('Embedded guard: token failures (§5.13 step 5)', () => {
     await expectBare(await call(`/ws?token=${c.access}`), 403, 'token_revoked');
   });
 
-  it('a revoked session (logout) → 403 token_revoked; the key\'s other sessions still pass', async () => {
+  it("a revoked session (logout) → 403 token_revoked; the key's other sessions still pass", async () => {
     const mine = await t.login();
     const other = await t.login();
     expect((await t.post('/auth/logout', { refresh_token: mine.refresh })).status).toBe(200);
@@ -170,8 +174,14 @@ describe('Embedded guard: token failures (§5.13 step 5)', () => {
 
   it('node binding: a token for this node passes with its Host; X-Forwarded-Host counts only from a trusted proxy, as on /auth/validate', async () => {
     const bound = await mintPair(t, { nodeUrl: 'http://node-a.example:2428' });
-    expect((await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-a.example:2428' } })).status).toBe(200);
-    await expectBare(await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-b.example' } }), 401, null);
+    expect(
+      (await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-a.example:2428' } })).status,
+    ).toBe(200);
+    await expectBare(
+      await call('/admin-api/contexts', { headers: { ...bearer(bound.access), host: 'node-b.example' } }),
+      401,
+      null,
+    );
     const spoofed = { headers: { ...bearer(bound.access), host: 'node-b.example', 'x-forwarded-host': 'node-a.example' } };
     // A client the host cannot place (no socket) or a direct one: its X-Forwarded-Host is not believed.
     await expectBare(await call('/admin-api/contexts', spoofed), 401, null);
@@ -240,7 +250,15 @@ describe('Embedded guard: the route table on the full path (§5.13 step 6)', () 
       core.log = original;
     }
     expect(lines).toEqual([
-      expect.objectContaining({ level: 40, msg: 'authorisation refused', status: 403, key: `${c.id.slice(0, 8)}…`, method: 'POST', path: '/jsonrpc', missing: ['context:execute'] }),
+      expect.objectContaining({
+        level: 40,
+        msg: 'authorisation refused',
+        status: 403,
+        key: `${c.id.slice(0, 8)}…`,
+        method: 'POST',
+        path: '/jsonrpc',
+        missing: ['context:execute'],
+      }),
     ]);
     expect(JSON.stringify(lines)).not.toContain(c.access);
   });

@@ -77,7 +77,11 @@ describe('createAuth lifecycle', () => {
   it('100 × createAuth + a request + close on LevelDB stores: no handles, timers or listeners left behind', async () => {
     dir = await mkdtemp(join(tmpdir(), 'mero-auth-lifecycle-'));
     // Ref'd handles (what keeps a process alive), apart from in-flight fs requests of the runner.
-    const handles = () => process.getActiveResourcesInfo().filter((t) => !t.startsWith('FSReq') && t !== 'TTYWrap').sort();
+    const handles = () =>
+      process
+        .getActiveResourcesInfo()
+        .filter((t) => !t.startsWith('FSReq') && t !== 'TTYWrap')
+        .sort();
     const handlesBefore = handles();
     const listenersBefore = ['exit', 'SIGINT', 'SIGTERM', 'beforeExit', 'uncaughtException'].map((e) => process.listenerCount(e));
 
@@ -123,8 +127,12 @@ describe('createAuth lifecycle', () => {
     // No kind of ref'd handle is more numerous than before (the runner's own may have ended).
     const before = countList(handlesBefore);
     for (const [kind, n] of Object.entries(countList(handles()))) {
-      expect(n, `${kind}: ${JSON.stringify(handles())} vs ${JSON.stringify(handlesBefore)}`).toBeLessThanOrEqual(before[kind] ?? 0);
+      expect(n, `${kind}: ${JSON.stringify(handles())} vs ${JSON.stringify(handlesBefore)}`).toBeLessThanOrEqual(
+        before[kind] ?? 0,
+      );
     }
-    expect(['exit', 'SIGINT', 'SIGTERM', 'beforeExit', 'uncaughtException'].map((e) => process.listenerCount(e))).toEqual(listenersBefore);
+    expect(['exit', 'SIGINT', 'SIGTERM', 'beforeExit', 'uncaughtException'].map((e) => process.listenerCount(e))).toEqual(
+      listenersBefore,
+    );
   });
 });

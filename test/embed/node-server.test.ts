@@ -42,7 +42,10 @@ let executor: Pair & { keyId: string }; // [context:list, context:execute]
 beforeAll(async () => {
   const auth = await createAuth(
     { storage: { type: 'memory' }, user_password: { argon2: FAST_ARGON2 } },
-    { logger: pino({ level: 'silent' }), env: { MERO_AUTH_ADMIN_USER: ADMIN.username, MERO_AUTH_ADMIN_PASSWORD: ADMIN.password } },
+    {
+      logger: pino({ level: 'silent' }),
+      env: { MERO_AUTH_ADMIN_USER: ADMIN.username, MERO_AUTH_ADMIN_PASSWORD: ADMIN.password },
+    },
   );
   running = await startNode({ authMode: 'embedded', auth });
   base = running.url;
@@ -67,7 +70,11 @@ describe('Reference node, embedded: one process, one port', () => {
     const list = await fetch(`${base}/admin-api/contexts`, { headers: bearer(reader.access) });
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual({ data: { contexts: expect.any(Array) } });
-    await expectBare(await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: bearer(reader.access) }), 403, 'permission_denied');
+    await expectBare(
+      await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: bearer(reader.access) }),
+      403,
+      'permission_denied',
+    );
     await expectBare(await rpc(base, reader.access, 'query'), 403, 'permission_denied');
   });
 
@@ -81,7 +88,11 @@ describe('Reference node, embedded: one process, one port', () => {
     const res = await rpc(base, executor.access, 'query');
     expect(res.status).toBe(200);
     const json = (await res.json()) as { result: { identity: Record<string, unknown> } };
-    expect(json.result.identity).toMatchObject({ keyId: executor.keyId, permissions: ['context:list', 'context:execute'], publicKey: null });
+    expect(json.result.identity).toMatchObject({
+      keyId: executor.keyId,
+      permissions: ['context:list', 'context:execute'],
+      publicKey: null,
+    });
   });
 
   it('an admin root token reaches every route, and the handlers see the account', async () => {
@@ -114,7 +125,10 @@ describe('Reference node, embedded: one process, one port', () => {
       expect(await wsSubscribe(ok.ws, ok.messages, ['ctx-ws'])).toEqual({ id: 7, result: { contextIds: ['ctx-ws'] } });
       const mutate = await rpc(base, executor.access, 'mutate', { contextId: 'ctx-ws', data: { n: 1 } });
       expect(((await mutate.json()) as { result: { delivered: number } }).result.delivered).toBe(1);
-      expect(await ok.messages.next()).toEqual({ id: null, result: { contextId: 'ctx-ws', type: 'StateMutation', data: { n: 1 } } });
+      expect(await ok.messages.next()).toEqual({
+        id: null,
+        result: { contextId: 'ctx-ws', type: 'StateMutation', data: { n: 1 } },
+      });
       // Another context's events do not arrive.
       await rpc(base, executor.access, 'mutate', { contextId: 'ctx-other', data: 2 });
       await rpc(base, executor.access, 'mutate', { contextId: 'ctx-ws', data: 3 });
@@ -160,7 +174,10 @@ describe('Reference node, embedded: one process, one port', () => {
 describe('Reference node: its JavaScript type-checks', () => {
   it('tsc -p examples/node-server (JSDoc against the package sources and node.d.ts) reports nothing', async () => {
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'examples', 'node-server')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'examples', 'node-server')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -183,7 +200,20 @@ describe('Reference node, embedded: the program (examples/node-server/server.js)
         main(process.argv.slice(1), { createAuth }).catch((e) => { console.error(e); process.exit(1); });`;
       const child = spawn(
         process.execPath,
-        ['--input-type=module', '-e', code, '--', '--auth-mode', 'embedded', '--port', '0', '--data-dir', dir, '--auth-config', join(dir, 'auth.json')],
+        [
+          '--input-type=module',
+          '-e',
+          code,
+          '--',
+          '--auth-mode',
+          'embedded',
+          '--port',
+          '0',
+          '--data-dir',
+          dir,
+          '--auth-config',
+          join(dir, 'auth.json'),
+        ],
         {
           cwd: dir,
           env: { PATH: process.env.PATH ?? '', MERO_AUTH_ADMIN_USER: ADMIN.username, MERO_AUTH_ADMIN_PASSWORD: ADMIN.password },

@@ -175,7 +175,13 @@ export async function addUser(
   await t.svc.core.store.batch([
     t.svc.core.keys.putOp(
       id,
-      newRootKey({ publicKey: username, authMethod: 'user_password', permissions: o.permissions ?? ['admin'], nodeUrl: o.nodeUrl, now }),
+      newRootKey({
+        publicKey: username,
+        authMethod: 'user_password',
+        permissions: o.permissions ?? ['admin'],
+        nodeUrl: o.nodeUrl,
+        now,
+      }),
     ),
     t.svc.core.users.putOp(username, { key_id: id, password_hash: hash, created_at: now, updated_at: now }),
   ]);
@@ -192,12 +198,7 @@ export async function bodyOf(res: Response): Promise<string> {
 }
 
 /** err(S, "m"): status, JSON envelope `{"data":null,"error":"m"}` byte for byte, and the XAE. */
-export async function expectErr(
-  res: Response,
-  status: number,
-  message: string,
-  xae: string | null = null,
-): Promise<void> {
+export async function expectErr(res: Response, status: number, message: string, xae: string | null = null): Promise<void> {
   const text = await res.text();
   expect({ status: res.status, body: text, xae: res.headers.get('x-auth-error') }).toEqual({
     status,
@@ -208,12 +209,7 @@ export async function expectErr(
 }
 
 /** Like expectErr, with a message prefix (for best-effort detail texts). */
-export async function expectErrPrefix(
-  res: Response,
-  status: number,
-  prefix: string,
-  xae: string | null = null,
-): Promise<string> {
+export async function expectErrPrefix(res: Response, status: number, prefix: string, xae: string | null = null): Promise<string> {
   const text = await res.text();
   expect({ status: res.status, xae: res.headers.get('x-auth-error') }).toEqual({ status, xae });
   expect(res.headers.get('content-type')).toBe('application/json');
@@ -225,7 +221,12 @@ export async function expectErrPrefix(
 }
 
 /** §2.1 shape 2: `{"error":…,"status":N}`, no data key, JSON content type. */
-export async function expectExtraction(res: Response, status: 400 | 422, messageOrPrefix: string, exact = false): Promise<string> {
+export async function expectExtraction(
+  res: Response,
+  status: 400 | 422,
+  messageOrPrefix: string,
+  exact = false,
+): Promise<string> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get('content-type')).toBe('application/json');

@@ -116,4 +116,3 @@ function uid(user: string): number {
 function gid(user: string): number {
   return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
 }
-

@@ -77,9 +77,7 @@ export async function makeTestService(
   const app = createApp(svc);
   const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
     const { peer = fromProxy(init.headers) ? PROXY_PEER : CLIENT_PEER, ...rest } = init;
-    return Promise.resolve(
-      app.request(`http://localhost${path}`, rest, { incoming: { socket: { remoteAddress: peer } } }),
-    );
+    return Promise.resolve(app.request(`http://localhost${path}`, rest, { incoming: { socket: { remoteAddress: peer } } }));
   };
   const post = (path: string, body: unknown, headers: Record<string, string> = {}, peer?: string) =>
     request(path, {
@@ -90,14 +88,19 @@ export async function makeTestService(
     });
   const login: TestService['login'] = async (o = {}) => {
     const username = o.username ?? ADMIN.username;
-    const res = await post('/auth/token', {
-      auth_method: 'user_password',
-      public_key: username,
-      client_name: o.client_name ?? 'mero-js-sdk',
-      timestamp: 1_700_000_000,
-      permissions: ['admin'],
-      provider_data: { username, password: o.password ?? ADMIN.password },
-    }, {}, o.peer);
+    const res = await post(
+      '/auth/token',
+      {
+        auth_method: 'user_password',
+        public_key: username,
+        client_name: o.client_name ?? 'mero-js-sdk',
+        timestamp: 1_700_000_000,
+        permissions: ['admin'],
+        provider_data: { username, password: o.password ?? ADMIN.password },
+      },
+      {},
+      o.peer,
+    );
     let json: { data?: { access_token: string; refresh_token: string } | null } = {};
     try {
       json = JSON.parse(await res.clone().text()) as typeof json;

@@ -7,16 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerToken, checkBearerToken } from '../../src/auth/bearer.js';
 import { AuthError } from '../../src/errors.js';
 import { signClaims } from '../../src/tokens/mint.js';
-import {
-  claimsFor,
-  expectEmpty,
-  expectPair,
-  forgeForeign,
-  forgeUnsigned,
-  mintPair,
-  T0,
-  updateKey,
-} from '../helpers/http.js';
+import { claimsFor, expectEmpty, expectPair, forgeForeign, forgeUnsigned, mintPair, T0, updateKey } from '../helpers/http.js';
 import {
   adminWorld,
   call,
@@ -118,7 +109,11 @@ const ROUTES: RouteCase[] = [
     path: () => '/admin/keys',
     body: {},
     grant: () => ['admin'],
-    passed: { status: 422, text: true, body: 'Failed to deserialize the JSON body into the target type: missing field `public_key`' },
+    passed: {
+      status: 422,
+      text: true,
+      body: 'Failed to deserialize the JSON body into the target type: missing field `public_key`',
+    },
   },
   {
     name: 'DELETE /admin/keys/:key_id',
@@ -300,7 +295,7 @@ describe('the middleware runs before the 405 (wire §1.2)', () => {
     await expectEmpty(res, 405);
   });
 
-  it.each(WRONG)('%s %s without a token → the middleware\'s 400, no Allow', async (method, path) => {
+  it.each(WRONG)("%s %s without a token → the middleware's 400, no Allow", async (method, path) => {
     const res = await call(w.t, method, path);
     expect(res.headers.get('allow')).toBeNull();
     await expectRejected(res, 400, 'invalid_request');
@@ -419,7 +414,11 @@ describe('caller headers (wire §2.3)', () => {
   });
 
   it('a plain-text extraction error of POST /admin/keys carries them', async () => {
-    const res = await call(w.t, 'POST', '/admin/keys', { token: w.admin.access, headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const res = await call(w.t, 'POST', '/admin/keys', {
+      token: w.admin.access,
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expectCaller(res, w.adminId, ['admin']);
     await expectText(res, 415, 'Expected request with `Content-Type: application/json`');
   });
@@ -492,8 +491,17 @@ describe('Security: credential smuggling in the Authorization header', () => {
   });
 
   it('a valid token behind another scheme is refused', async () => {
-    for (const value of [`Basic ${w.admin.access}`, `bearer ${w.admin.access}`, `Token ${w.admin.access}`, ` Bearer${w.admin.access}`]) {
-      await expectRejected(await call(w.t, 'GET', '/admin/identity', { headers: { authorization: value } }), 400, 'invalid_request');
+    for (const value of [
+      `Basic ${w.admin.access}`,
+      `bearer ${w.admin.access}`,
+      `Token ${w.admin.access}`,
+      ` Bearer${w.admin.access}`,
+    ]) {
+      await expectRejected(
+        await call(w.t, 'GET', '/admin/identity', { headers: { authorization: value } }),
+        400,
+        'invalid_request',
+      );
     }
   });
 
@@ -552,9 +560,9 @@ describe('bearer check steps 1–2 (wire §4.5), unit level', () => {
 
   it('expiry is reported as token_expired, a node mismatch as invalid_token (not invalid_node)', async () => {
     await expect(checkBearerToken(w.t.svc.core, bad.expired as string, {})).rejects.toMatchObject({ code: 'token_expired' });
-    await expect(
-      checkBearerToken(w.t.svc.core, bad.nodeMismatch as string, { host: 'node-b.example' }),
-    ).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(checkBearerToken(w.t.svc.core, bad.nodeMismatch as string, { host: 'node-b.example' })).rejects.toMatchObject({
+      code: 'invalid_token',
+    });
     await expect(checkBearerToken(w.t.svc.core, bad.expiredKey as string, {})).rejects.toMatchObject({
       code: 'invalid_token',
       message: 'Key expired',

@@ -60,7 +60,12 @@ describe('POST /admin/revoke (wire §5.2)', () => {
     ['no content type', undefined, 400, 'Invalid JSON: Expected request with `Content-Type: application/json`'],
     ['invalid JSON', '{', 400, 'Invalid JSON: Failed to parse the request body as JSON: '],
     ['an empty body', '', 400, 'Invalid JSON: Failed to parse the request body as JSON: '],
-    ['missing client_id', {}, 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: missing field `client_id`'],
+    [
+      'missing client_id',
+      {},
+      400,
+      'Invalid JSON: Failed to deserialize the JSON body into the target type: missing field `client_id`',
+    ],
     ['client_id null', { client_id: null }, 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: '],
     ['client_id a number', { client_id: 5 }, 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: '],
     ['client_id empty', { client_id: '' }, 422, 'Validation error: client_id: Client ID cannot be empty'],
@@ -68,7 +73,11 @@ describe('POST /admin/revoke (wire §5.2)', () => {
     const w = await world();
     const res =
       body === undefined
-        ? await call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, headers: { 'content-type': 'text/plain' }, body: '{}' })
+        ? await call(w.t, 'POST', '/admin/revoke', {
+            token: w.admin.access,
+            headers: { 'content-type': 'text/plain' },
+            body: '{}',
+          })
         : await revoke(w, body);
     expectCaller(res, w.adminId, ['admin']);
     await expectExtraction(res, status, message, status === 422 || message.endsWith('`'));
@@ -119,11 +128,14 @@ describe('POST /admin/revoke (wire §5.2)', () => {
     }
     w.t.clock.advanceSeconds(1800 + 61);
     const refreshed = await refreshPair(w.t, victim.access, victim.refresh);
-    expect({ status: refreshed.status, xae: refreshed.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+    expect({ status: refreshed.status, xae: refreshed.headers.get('x-auth-error') }).toEqual({
+      status: 403,
+      xae: 'token_revoked',
+    });
     expect(w.t.svc.core.metrics.admin.snapshot().token_revocations).toBe(1);
   });
 
-  it('a root key, by a sanitised id, while another admin account remains: 200, the caller\'s own tokens die with it', async () => {
+  it("a root key, by a sanitised id, while another admin account remains: 200, the caller's own tokens die with it", async () => {
     const w = await world();
     await addUser(w.t, 'bob', 'bob password 1');
     const res = await revoke(w, { client_id: `${w.adminId}!` });
@@ -173,7 +185,14 @@ describe('GET /admin/keys (wire §5.3)', () => {
     ]);
     await addClientKey(w.t, w.adminId, ['context:list']);
 
-    const row = (id: string, publicKey: string, permissions: string[], revoked: number | null, created = T0, method = 'user_password') => ({
+    const row = (
+      id: string,
+      publicKey: string,
+      permissions: string[],
+      revoked: number | null,
+      created = T0,
+      method = 'user_password',
+    ) => ({
       key_id: id,
       public_key: publicKey,
       auth_method: method,
@@ -304,10 +323,10 @@ describe('POST /admin/keys (wire §5.4)', () => {
     await expectData(await create(w, request()), { status: true, message: 'Key was updated' });
     const bob = await w.t.login({ username: 'bob', password: 'bob password 1' });
     expect(bob.res.status).toBe(200);
-    await expectData(
-      await create(w, request({ provider_data: { username: 'bob', password: 'bob password 2' } })),
-      { status: true, message: 'Key was updated' },
-    );
+    await expectData(await create(w, request({ provider_data: { username: 'bob', password: 'bob password 2' } })), {
+      status: true,
+      message: 'Key was updated',
+    });
     await expectErr(await validate(w.t, bob.access), 403, 'Session has been revoked', 'token_revoked');
     expect((await w.t.login({ username: 'bob', password: 'bob password 1' })).res.status).toBe(401);
     expect((await w.t.login({ username: 'bob', password: 'bob password 2' })).res.status).toBe(200);
@@ -458,8 +477,7 @@ describe('GET /admin/keys/clients (wire §5.6)', () => {
 // ── §5.7 POST /admin/client-key ──────────────────────────────────────────────────────────────
 
 describe('POST /admin/client-key (wire §5.7)', () => {
-  const mint = (w: AdminWorld, body: unknown, token = w.admin.access) =>
-    call(w.t, 'POST', '/admin/client-key', { token, body });
+  const mint = (w: AdminWorld, body: unknown, token = w.admin.access) => call(w.t, 'POST', '/admin/client-key', { token, body });
 
   it('{} → 200 pair; a UUID v4 key with no permissions, no node_url, its index entry and an open session', async () => {
     const w = await world();
@@ -658,7 +676,7 @@ describe('DELETE /admin/keys/:key_id/clients/:client_id (wire §5.8)', () => {
     }
   });
 
-  it('another root key\'s client, or a root key id → 400 Client key does not belong to specified root key', async () => {
+  it("another root key's client, or a root key id → 400 Client key does not belong to specified root key", async () => {
     const w = await world();
     const bob = await addUser(w.t, 'bob', 'bob password 1');
     const bobs = await addClientKey(w.t, bob, ['context:list']);
@@ -747,13 +765,21 @@ describe('PUT /admin/keys/:key_id/permissions (wire §5.10)', () => {
       400,
       'Invalid permission format: Unknown permission category: not-a-real-permission',
     );
-    await expectErr(await put(w, id, { add: ['context:subscribe'] }), 400, 'Invalid permission format: Unknown context action: subscribe');
+    await expectErr(
+      await put(w, id, { add: ['context:subscribe'] }),
+      400,
+      'Invalid permission format: Unknown context action: subscribe',
+    );
     expect((await w.t.svc.core.keys.getClient(id))?.permissions).toEqual(['context:list']);
   });
 
   it('the grant check runs before the lookup: a bad format on an absent key → 400', async () => {
     const w = await world();
-    await expectErr(await put(w, 'no-such-key', { add: ['bogus'] }), 400, 'Invalid permission format: Unknown permission category: bogus');
+    await expectErr(
+      await put(w, 'no-such-key', { add: ['bogus'] }),
+      400,
+      'Invalid permission format: Unknown permission category: bogus',
+    );
   });
 
   it('absent, revoked or expired key → 404 Key not found', async () => {
@@ -830,7 +856,11 @@ describe('PUT /admin/keys/:key_id/permissions (wire §5.10)', () => {
     ['a JSON array', '[]'],
   ])('extraction: %s → 400 (no 422 rules)', async (_name, body) => {
     const w = await world();
-    await expectExtraction(await put(w, w.adminId, body), 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: ');
+    await expectExtraction(
+      await put(w, w.adminId, body),
+      400,
+      'Invalid JSON: Failed to deserialize the JSON body into the target type: ',
+    );
   });
 
   it('grant check at the domain level (permissions.md §11.1 lines 1–8)', async () => {
@@ -857,7 +887,8 @@ describe('PUT /admin/keys/:key_id/permissions (wire §5.10)', () => {
 // ── §5.11 GET /admin/identity, §5.12 GET /admin/metrics ──────────────────────────────────────
 
 describe('GET /admin/identity (wire §5.11)', () => {
-  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 
   it('the service identity with our package version and the enabled providers', async () => {
     const w = await world();

@@ -6,25 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateFromMemory } from '../../src/auth/validate.js';
 import { updateKeyPermissions } from '../../src/keys/admin-ops.js';
-import {
-  addClientKey,
-  addUser,
-  claimsFor,
-  decodeJwt,
-  expectErr,
-  expectPair,
-  forgeSigned,
-  T0,
-} from '../helpers/http.js';
-import {
-  adminWorld,
-  call,
-  clientCaller,
-  expectCaller,
-  expectData,
-  expectRejected,
-  type AdminWorld,
-} from './admin-fixtures.js';
+import { addClientKey, addUser, claimsFor, decodeJwt, expectErr, expectPair, forgeSigned, T0 } from '../helpers/http.js';
+import { adminWorld, call, clientCaller, expectCaller, expectData, expectRejected, type AdminWorld } from './admin-fixtures.js';
 
 const worlds: AdminWorld[] = [];
 async function world(): Promise<AdminWorld> {
@@ -58,9 +41,10 @@ describe('Security: privilege escalation', () => {
   it('behind the middleware, the grant check refuses what exceeds the caller: 403 Cannot grant permissions that exceed your own', async () => {
     const w = await world();
     const id = await addClientKey(w.t, w.adminId, ['context:list']);
-    await expect(
-      updateKeyPermissions(w.t.svc.core, ['keys:permissions:update'], id, { add: ['admin'] }),
-    ).rejects.toMatchObject({ code: 'forbidden', message: 'Cannot grant permissions that exceed your own' });
+    await expect(updateKeyPermissions(w.t.svc.core, ['keys:permissions:update'], id, { add: ['admin'] })).rejects.toMatchObject({
+      code: 'forbidden',
+      message: 'Cannot grant permissions that exceed your own',
+    });
     await expect(
       updateKeyPermissions(w.t.svc.core, ['keys:permissions:update', 'keys:list'], id, { add: ['keys:list', 'keys:create'] }),
     ).rejects.toMatchObject({ code: 'forbidden', message: 'Cannot grant permissions that exceed your own' });
@@ -93,7 +77,11 @@ describe('Security: privilege escalation', () => {
       403,
       'permission_denied',
     );
-    await expectRejected(await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: caller.access }), 403, 'permission_denied');
+    await expectRejected(
+      await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: caller.access }),
+      403,
+      'permission_denied',
+    );
     await expectRejected(
       await call(w.t, 'DELETE', `/admin/keys/${w.adminId}/clients/${victim}`, { token: caller.access }),
       403,
@@ -113,7 +101,11 @@ describe('Security: privilege escalation', () => {
       'permission_denied',
     );
     const clientDeleter = await clientCaller(w.t, w.adminId, ['keys:clients:delete']);
-    await expectRejected(await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: clientDeleter.access }), 403, 'permission_denied');
+    await expectRejected(
+      await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: clientDeleter.access }),
+      403,
+      'permission_denied',
+    );
     await expectRejected(
       await call(w.t, 'POST', '/admin/revoke', { token: clientDeleter.access, body: { client_id: w.adminId } }),
       403,
@@ -196,7 +188,10 @@ describe('Security: privilege escalation', () => {
     const child = decodeJwt(access).payload.sub as string;
     // The parent loses admin: a later grant to the child is refused by the parent check.
     await expectData(
-      await call(w.t, 'PUT', `/admin/keys/${parent.id}/permissions`, { token: w.admin.access, body: { add: ['context:list'], remove: ['admin'] } }),
+      await call(w.t, 'PUT', `/admin/keys/${parent.id}/permissions`, {
+        token: w.admin.access,
+        body: { add: ['context:list'], remove: ['admin'] },
+      }),
       { permissions: ['context:list'] },
     );
     await expectErr(
@@ -231,14 +226,18 @@ describe('Security: revoked credentials die everywhere at once', () => {
       ['GET', '/admin/identity'],
       ['POST', '/admin/client-key'],
     ] as const) {
-      await expectRejected(await call(w.t, method, path, { token: access, ...(method === 'POST' ? { body: {} } : {}) }), 403, 'token_revoked');
+      await expectRejected(
+        await call(w.t, method, path, { token: access, ...(method === 'POST' ? { body: {} } : {}) }),
+        403,
+        'token_revoked',
+      );
     }
     w.t.clock.advanceSeconds(1800 + 61);
     const r = await w.t.post('/auth/refresh', { access_token: access, refresh_token: refresh }, { host: 'localhost:3001' });
     expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
   });
 
-  it('DELETE /admin/keys/:key_id: the root key\'s login tokens die on validate, /admin/* and refresh', async () => {
+  it("DELETE /admin/keys/:key_id: the root key's login tokens die on validate, /admin/* and refresh", async () => {
     const w = await world();
     await addUser(w.t, 'bob', 'bob password 1');
     const bob = await w.t.login({ username: 'bob', password: 'bob password 1' });
@@ -248,7 +247,11 @@ describe('Security: revoked credentials die everywhere at once', () => {
     expect({ status: v.status, xae: v.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
     await expectRejected(await call(w.t, 'GET', '/admin/keys', { token: bob.access }), 403, 'token_revoked');
     w.t.clock.advanceSeconds(1800 + 61);
-    const r = await w.t.post('/auth/refresh', { access_token: bob.access, refresh_token: bob.refresh }, { host: 'localhost:3001' });
+    const r = await w.t.post(
+      '/auth/refresh',
+      { access_token: bob.access, refresh_token: bob.refresh },
+      { host: 'localhost:3001' },
+    );
     expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
   });
 
@@ -273,8 +276,12 @@ describe('Security: revocation cascades down the key chain (issue 10 item 1)', (
   async function chain(w: AdminWorld) {
     const bobId = await addUser(w.t, 'bob', 'bob password 1');
     const bob = await w.t.login({ username: 'bob', password: 'bob password 1' });
-    const c1 = await expectPair(await call(w.t, 'POST', '/admin/client-key', { token: bob.access, body: { permissions: ['admin'] } }));
-    const c2 = await expectPair(await call(w.t, 'POST', '/admin/client-key', { token: c1.access, body: { permissions: ['admin'] } }));
+    const c1 = await expectPair(
+      await call(w.t, 'POST', '/admin/client-key', { token: bob.access, body: { permissions: ['admin'] } }),
+    );
+    const c2 = await expectPair(
+      await call(w.t, 'POST', '/admin/client-key', { token: c1.access, body: { permissions: ['admin'] } }),
+    );
     const ids = (pair: { access: string }) => {
       const { sub, sid } = decodeJwt(pair.access).payload as { sub: string; sid: string };
       return { id: sub, sid };
@@ -292,7 +299,10 @@ describe('Security: revocation cascades down the key chain (issue 10 item 1)', (
     await expectRejected(await call(w.t, 'GET', '/admin/keys', { token: pair.access }), 403, 'token_revoked');
     // The escape hatch of the report: creating a fresh admin account with the orphaned key.
     await expectRejected(
-      await call(w.t, 'POST', '/admin/keys', { token: pair.access, body: { auth_method: 'user_password', public_key: 'eve', provider_data: { username: 'eve', password: 'eve password 1' } } }),
+      await call(w.t, 'POST', '/admin/keys', {
+        token: pair.access,
+        body: { auth_method: 'user_password', public_key: 'eve', provider_data: { username: 'eve', password: 'eve password 1' } },
+      }),
       403,
       'token_revoked',
     );
@@ -300,38 +310,50 @@ describe('Security: revocation cascades down the key chain (issue 10 item 1)', (
   }
 
   const REVOKERS: Array<[string, (w: AdminWorld, bobId: string) => Promise<Response>]> = [
-    ['POST /admin/revoke', (w, bobId) => call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: bobId } })],
+    [
+      'POST /admin/revoke',
+      (w, bobId) => call(w.t, 'POST', '/admin/revoke', { token: w.admin.access, body: { client_id: bobId } }),
+    ],
     ['DELETE /admin/keys/:key_id', (w, bobId) => call(w.t, 'DELETE', `/admin/keys/${bobId}`, { token: w.admin.access })],
   ];
 
-  it.each(REVOKERS)('%s on a root key revokes every descendant client key and its sessions in the same write', async (_n, revoke) => {
-    const w = await world();
-    const { bobId, c1, c2 } = await chain(w);
-    expect((await call(w.t, 'GET', '/auth/validate', { token: c2.access })).status).toBe(200);
-    const batches: string[][] = [];
-    const store = w.t.svc.core.store;
-    const batch = store.batch.bind(store);
-    store.batch = (ops) => {
-      batches.push(ops.map((o) => o.key));
-      return batch(ops);
-    };
-    expect((await revoke(w, bobId)).status).toBe(200);
-    // One durable write ends the root key, both descendants and all three sessions.
-    const write = batches.find((keys) => keys.includes(`root_key:${bobId}`));
-    expect(write).toEqual(expect.arrayContaining([`client_key:${c1.id}`, `client_key:${c2.id}`, `session:${c1.sid}`, `session:${c2.sid}`]));
-    for (const id of [c1.id, c2.id]) expect((await w.t.svc.core.keys.getClient(id))?.revoked_at).toBe(T0);
-    for (const sid of [c1.sid, c2.sid]) {
-      expect(await w.t.svc.core.sessions.get(sid)).toMatchObject({ revoked_at: T0, revoked_reason: 'key_revoked' });
-    }
-    for (const pair of [c1, c2]) await expectDead(w, pair, 'Key has been revoked');
-    w.t.clock.advanceSeconds(1800 + 61);
-    for (const pair of [c1, c2]) {
-      const r = await w.t.post('/auth/refresh', { access_token: pair.access, refresh_token: pair.refresh }, { host: 'localhost:3001' });
-      expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
-    }
-    // Nobody got in: only the two accounts that existed before.
-    expect((await w.t.svc.core.users.list()).map(([name]) => name).sort()).toEqual(['admin', 'bob']);
-  });
+  it.each(REVOKERS)(
+    '%s on a root key revokes every descendant client key and its sessions in the same write',
+    async (_n, revoke) => {
+      const w = await world();
+      const { bobId, c1, c2 } = await chain(w);
+      expect((await call(w.t, 'GET', '/auth/validate', { token: c2.access })).status).toBe(200);
+      const batches: string[][] = [];
+      const store = w.t.svc.core.store;
+      const batch = store.batch.bind(store);
+      store.batch = (ops) => {
+        batches.push(ops.map((o) => o.key));
+        return batch(ops);
+      };
+      expect((await revoke(w, bobId)).status).toBe(200);
+      // One durable write ends the root key, both descendants and all three sessions.
+      const write = batches.find((keys) => keys.includes(`root_key:${bobId}`));
+      expect(write).toEqual(
+        expect.arrayContaining([`client_key:${c1.id}`, `client_key:${c2.id}`, `session:${c1.sid}`, `session:${c2.sid}`]),
+      );
+      for (const id of [c1.id, c2.id]) expect((await w.t.svc.core.keys.getClient(id))?.revoked_at).toBe(T0);
+      for (const sid of [c1.sid, c2.sid]) {
+        expect(await w.t.svc.core.sessions.get(sid)).toMatchObject({ revoked_at: T0, revoked_reason: 'key_revoked' });
+      }
+      for (const pair of [c1, c2]) await expectDead(w, pair, 'Key has been revoked');
+      w.t.clock.advanceSeconds(1800 + 61);
+      for (const pair of [c1, c2]) {
+        const r = await w.t.post(
+          '/auth/refresh',
+          { access_token: pair.access, refresh_token: pair.refresh },
+          { host: 'localhost:3001' },
+        );
+        expect({ status: r.status, xae: r.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
+      }
+      // Nobody got in: only the two accounts that existed before.
+      expect((await w.t.svc.core.users.list()).map(([name]) => name).sort()).toEqual(['admin', 'bob']);
+    },
+  );
 
   it('DELETE /admin/keys/:key_id/clients/:client_id revokes the keys the client key minted', async () => {
     const w = await world();
@@ -352,7 +374,13 @@ describe('Security: revocation cascades down the key chain (issue 10 item 1)', (
     const host = { host: 'localhost:3001' };
     for (const pair of [c1, c2]) {
       // The lane's decision from memory (everything is cached) does not allow it either.
-      const req = { authorization: `Bearer ${pair.access}`, host, forwardedUri: undefined, forwardedMethod: undefined, enforce: true };
+      const req = {
+        authorization: `Bearer ${pair.access}`,
+        host,
+        forwardedUri: undefined,
+        forwardedMethod: undefined,
+        enforce: true,
+      };
       expect(validateFromMemory(core, req)).toBeUndefined();
       await expectDead(w, pair, 'Client key is no longer authorised by its root key');
     }
@@ -363,7 +391,7 @@ describe('Security: revocation cascades down the key chain (issue 10 item 1)', (
 });
 
 describe('Security: operator lock-out', () => {
-  it('DELETE /admin/keys/:key_id never revokes the last active root key, not even the caller\'s own', async () => {
+  it("DELETE /admin/keys/:key_id never revokes the last active root key, not even the caller's own", async () => {
     const w = await world();
     const res = await call(w.t, 'DELETE', `/admin/keys/${w.adminId}`, { token: w.admin.access });
     await expectData(res, { status: false, message: 'Cannot delete the last active root key' });

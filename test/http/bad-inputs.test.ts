@@ -89,13 +89,21 @@ const raw = (path: string, body: string, headers: Record<string, string>) =>
 const get = (path: string, headers: Record<string, string> = {}) => s.request(path, { headers });
 const token = (change: Record<string, unknown>, headers: Record<string, string> = {}) =>
   post('/auth/token', loginBody({ public_key: `bad-input-${++seq}`, ...change }), headers);
-const pd = (change: Record<string, unknown>) => ({ provider_data: { username: ADMIN.username, password: ADMIN.password, ...change } });
+const pd = (change: Record<string, unknown>) => ({
+  provider_data: { username: ADMIN.username, password: ADMIN.password, ...change },
+});
 const validate = (headers: Record<string, string>) => s.request('/auth/validate', { headers });
-const mock = (body: unknown, headers: Record<string, string> = { authorization: MOCK_HEADER }) => post('/auth/mock-token', body, headers);
+const mock = (body: unknown, headers: Record<string, string> = { authorization: MOCK_HEADER }) =>
+  post('/auth/mock-token', body, headers);
 
 const ok: Expect = { status: 200, shape: 'ok' };
 const ext = (status: 400 | 422, prefix: string): Expect => ({ status, shape: 'extraction', prefix });
-const env = (status: number, message: string | RegExp, xae?: string): Expect => ({ status, shape: 'envelope', message, ...(xae ? { xae } : {}) });
+const env = (status: number, message: string | RegExp, xae?: string): Expect => ({
+  status,
+  shape: 'envelope',
+  message,
+  ...(xae ? { xae } : {}),
+});
 const CREDS = 'Authentication failed: Authentication failed: Invalid username or password';
 
 const BODY_ROUTES: Array<[string, string]> = [
@@ -105,6 +113,7 @@ const BODY_ROUTES: Array<[string, string]> = [
   ['/auth/mock-token', 'client_name'],
 ];
 
+// biome-ignore format: one case per line reads as a table
 const cases: Case[] = [
   // Malformed JSON, wrong content type, missing and mistyped fields, on every body route.
   ...BODY_ROUTES.flatMap(([route, first]): Case[] => [
@@ -234,7 +243,9 @@ describe('Security: bad inputs against every public route', () => {
     const pair = await expectPair(await s.post('/auth/token', loginBody(), {}, freshPeer()));
     const v = await s.request('/auth/validate', { headers: { authorization: `Bearer ${pair.access}`, host: 'localhost' } });
     expect(v.status).toBe(200);
-    await expectPair(await s.post('/auth/refresh', { access_token: oldAccess, refresh_token: oldRefresh }, { host: 'localhost' }));
+    await expectPair(
+      await s.post('/auth/refresh', { access_token: oldAccess, refresh_token: oldRefresh }, { host: 'localhost' }),
+    );
     expect((await s.request('/auth/health')).status).toBe(200);
     expect((await s.request('/auth/ready')).status).toBe(200);
   });

@@ -155,7 +155,10 @@ describe('Compatibility: the Rust-only store entries are never written (wire §6
 
     const keys = (await s.svc.core.store.scan('')).map(([k]) => k);
     for (const prefix of ['index:', 'root_clients:', 'system:refresh:rotated:', 'system:secrets:csrf']) {
-      expect(keys.filter((k) => k.startsWith(prefix)), prefix).toEqual([]);
+      expect(
+        keys.filter((k) => k.startsWith(prefix)),
+        prefix,
+      ).toEqual([]);
     }
     expect(keys.filter((k) => k.startsWith('system:secrets:'))).toEqual(['system:secrets:jwt_auth']);
     expect(keys.filter((k) => k.startsWith('system:refresh:consumed:'))).toHaveLength(2);

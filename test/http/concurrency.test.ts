@@ -130,7 +130,11 @@ describe('Security: authority flows down the minting chain (permissions §9, wir
         expect({ status: res.status, xae: res.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
       }
       // …so A can no longer hand out authority,
-      const late = await t.post('/admin/client-key', { permissions: ['context:list'] }, { ...H, authorization: `Bearer ${a.json.data?.access_token}` });
+      const late = await t.post(
+        '/admin/client-key',
+        { permissions: ['context:list'] },
+        { ...H, authorization: `Bearer ${a.json.data?.access_token}` },
+      );
       expect({ status: late.status, xae: late.headers.get('x-auth-error') }).toEqual({ status: 403, xae: 'token_revoked' });
       // and C's family cannot be refreshed.
       t.clock.advanceSeconds(t.svc.config.jwt.access_token_expiry + t.svc.config.jwt.leeway_seconds + 1);

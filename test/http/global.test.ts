@@ -32,16 +32,48 @@ beforeAll(async () => {
   ({ access } = await t.login());
 });
 
-const GET_ROUTES = ['/auth/login', '/auth/assets/app.js', '/auth/favicon.ico', '/auth/callback', '/auth/providers', '/auth/health', '/auth/ready'];
+const GET_ROUTES = [
+  '/auth/login',
+  '/auth/assets/app.js',
+  '/auth/favicon.ico',
+  '/auth/callback',
+  '/auth/providers',
+  '/auth/health',
+  '/auth/ready',
+];
 const POST_ROUTES = ['/auth/token', '/auth/refresh', '/auth/logout'];
 
 describe('Routing: unknown paths → 404, empty body (§1.2)', () => {
   it.each([
-    '/', '/auth', '/auth/', '/auth/challenge', '/auth/identity', '/auth/is-authed', '/metrics',
-    '/auth/calimero-icon.svg', '/auth/mockServiceWorker.js', '/auth/token/', '/Auth/token', '/AUTH/TOKEN',
-    '//auth/token', '/auth//token', '/auth/validate/', '/auth/health/', '/auth/Health', '/auth/health/x',
-    '/auth/login/', '/auth/assets', '/auth/assets/', '/auth/tokens', '/auth/token.json', '/auth/token%2F', '/favicon.ico',
-    '/auth/mock-token', '/admin-api/contexts', '/jsonrpc', '/ws',
+    '/',
+    '/auth',
+    '/auth/',
+    '/auth/challenge',
+    '/auth/identity',
+    '/auth/is-authed',
+    '/metrics',
+    '/auth/calimero-icon.svg',
+    '/auth/mockServiceWorker.js',
+    '/auth/token/',
+    '/Auth/token',
+    '/AUTH/TOKEN',
+    '//auth/token',
+    '/auth//token',
+    '/auth/validate/',
+    '/auth/health/',
+    '/auth/Health',
+    '/auth/health/x',
+    '/auth/login/',
+    '/auth/assets',
+    '/auth/assets/',
+    '/auth/tokens',
+    '/auth/token.json',
+    '/auth/token%2F',
+    '/favicon.ico',
+    '/auth/mock-token',
+    '/admin-api/contexts',
+    '/jsonrpc',
+    '/ws',
   ])('%s', async (path) => {
     for (const method of ['GET', 'POST', 'DELETE']) {
       const res = await t.request(path, { method });
@@ -73,7 +105,12 @@ describe('Routing: wrong method → 405 with Allow (§1.2)', () => {
       expect(res.headers.get('content-type')).toBeNull();
       expect(res.headers.get('x-auth-error')).toBeNull();
       expectPermissiveCors(res);
-      expectSecurityHeaders(res, path.startsWith('/auth/login') || path.startsWith('/auth/assets') || path === '/auth/favicon.ico' ? PAGE_CSP : DEFAULT_CSP);
+      expectSecurityHeaders(
+        res,
+        path.startsWith('/auth/login') || path.startsWith('/auth/assets') || path === '/auth/favicon.ico'
+          ? PAGE_CSP
+          : DEFAULT_CSP,
+      );
     }
   });
 
@@ -274,7 +311,10 @@ describe('Security headers (§2.5)', () => {
     ];
     s.svc.shuttingDown = true;
     responses.push([503, await s.request('/auth/ready')]);
-    responses.push([204, await s.request('/auth/token', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } })]);
+    responses.push([
+      204,
+      await s.request('/auth/token', { method: 'OPTIONS', headers: { 'access-control-request-method': 'POST' } }),
+    ]);
     for (const [status, res] of responses) {
       if (status === 204) expect(res.status).toBeLessThan(300);
       else expect(res.status).toBe(status);
@@ -324,7 +364,16 @@ describe('Security headers (§2.5)', () => {
 
   it('the configured CSP is built from its lists', async () => {
     const s = await service({
-      security: { headers: { csp: { default_src: ["'none'"], script_src: ["'self'"], style_src: ["'self'"], connect_src: ["'self'", 'https://x.example'] } } },
+      security: {
+        headers: {
+          csp: {
+            default_src: ["'none'"],
+            script_src: ["'self'"],
+            style_src: ["'self'"],
+            connect_src: ["'self'", 'https://x.example'],
+          },
+        },
+      },
     });
     expect((await s.request('/auth/health')).headers.get('content-security-policy')).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self' https://x.example;",
@@ -338,9 +387,12 @@ describe('Security headers (§2.5)', () => {
     },
   );
 
-  it.each(['/auth/callback', '/auth/health', '/auth/validate', '/auth/loginx', '/auth/login/'])('%s carries the configured CSP', async (path) => {
-    expectSecurityHeaders(await t.request(path), DEFAULT_CSP);
-  });
+  it.each(['/auth/callback', '/auth/health', '/auth/validate', '/auth/loginx', '/auth/login/'])(
+    '%s carries the configured CSP',
+    async (path) => {
+      expectSecurityHeaders(await t.request(path), DEFAULT_CSP);
+    },
+  );
 });
 
 describe('Security: oversized bodies → 413 "length limit exceeded" before parsing (§2.7)', () => {
@@ -429,9 +481,18 @@ describe('Security: internal failures never leak (500 "Service panicked", §2.1)
       500,
       'Failed to refresh token: Storage error: store is closed',
     );
-    await expectErr(await s.post('/auth/logout', { refresh_token: fresh.refresh }), 500, 'Failed to end session: Storage error: store is closed');
+    await expectErr(
+      await s.post('/auth/logout', { refresh_token: fresh.refresh }),
+      500,
+      'Failed to end session: Storage error: store is closed',
+    );
     s.clock.advanceSeconds(-(1800 + 60 + 1));
-    await expectErr(await s.request('/auth/validate', { headers: bearer(fresh.access) }), 401, 'Failed to verify key', 'invalid_token');
+    await expectErr(
+      await s.request('/auth/validate', { headers: bearer(fresh.access) }),
+      401,
+      'Failed to verify key',
+      'invalid_token',
+    );
     expect(await (await s.request('/auth/health')).text()).toBe(
       '{"data":{"status":"not_alive","storage":false,"uptime_seconds":0},"error":null}',
     );

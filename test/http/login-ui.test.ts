@@ -97,7 +97,11 @@ describe('GET /auth/login', () => {
 
   it('createAuth serves the same page and files (embedded mode)', async () => {
     const auth = await createAuth(
-      { storage: { type: 'memory' }, user_password: { argon2: { memory_kib: 7168, iterations: 5 } }, frontend: { allowed_callback_origins: ['https://app.example.com'] } },
+      {
+        storage: { type: 'memory' },
+        user_password: { argon2: { memory_kib: 7168, iterations: 5 } },
+        frontend: { allowed_callback_origins: ['https://app.example.com'] },
+      },
       { env: {}, logger: silentLogger },
     );
     try {
@@ -302,7 +306,16 @@ describe('Bundles other than the built one', () => {
       expect(res.headers.get('content-type'), name).toBe(type);
       expect(await res.text()).toBe(`content of ${name}`);
     }
-    for (const name of ['.hidden.js', 'a%2e.js', 'a%252e.js', 'a%20b.js', 'link.js', '../secret.txt', '..%2fsecret.txt', 'fonts']) {
+    for (const name of [
+      '.hidden.js',
+      'a%2e.js',
+      'a%252e.js',
+      'a%20b.js',
+      'link.js',
+      '../secret.txt',
+      '..%2fsecret.txt',
+      'fonts',
+    ]) {
       expect((await s.request(`/auth/assets/${name}`)).status, name).toBe(404);
     }
     // This bundle has no favicon.
@@ -324,9 +337,17 @@ describe('StaticBundle and rawAssetName', () => {
 
   it('keeps only names under assets/ made of safe segments, at most four deep', () => {
     const b = StaticBundle.fromFiles(
-      ['assets/a.js', 'assets/x/y/z/w.js', 'assets/x/y/z/w/v.js', 'assets/../a.js', 'assets/./a.js', 'assets//a.js', 'assets/a\\b.js', 'assets/a\0.js', 'other/a.js'].map(
-        (n) => [n, 'x'] as const,
-      ),
+      [
+        'assets/a.js',
+        'assets/x/y/z/w.js',
+        'assets/x/y/z/w/v.js',
+        'assets/../a.js',
+        'assets/./a.js',
+        'assets//a.js',
+        'assets/a\\b.js',
+        'assets/a\0.js',
+        'other/a.js',
+      ].map((n) => [n, 'x'] as const),
     );
     expect(b.assetNames()).toEqual(['a.js', 'x/y/z/w.js']);
   });

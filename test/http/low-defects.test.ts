@@ -19,12 +19,15 @@ interface Line {
 function captureLog(t: TestService): { lines: Line[]; raw: string[] } {
   const lines: Line[] = [];
   const raw: string[] = [];
-  (t.svc.core as { log: Core['log'] }).log = pino({ level: 'debug' }, {
-    write: (l: string) => {
-      raw.push(l);
-      lines.push(JSON.parse(l) as Line);
+  (t.svc.core as { log: Core['log'] }).log = pino(
+    { level: 'debug' },
+    {
+      write: (l: string) => {
+        raw.push(l);
+        lines.push(JSON.parse(l) as Line);
+      },
     },
-  });
+  );
   return { lines, raw };
 }
 
@@ -71,7 +74,11 @@ describe('Security: responses that carry tokens are never stored by a cache (Cac
       cacheControl: 'no-store',
       pragma: 'no-cache',
     });
-    expect(noStore(await t.post('/auth/token', 'not json'))).toEqual({ status: 400, cacheControl: 'no-store', pragma: 'no-cache' });
+    expect(noStore(await t.post('/auth/token', 'not json'))).toEqual({
+      status: 400,
+      cacheControl: 'no-store',
+      pragma: 'no-cache',
+    });
   });
 
   it('POST /auth/refresh: the 200 and its errors', async () => {
@@ -127,7 +134,10 @@ describe('Security: 403 authorisation refusals are logged (who, what, which perm
   };
 
   it('the /admin middleware (permission_denied): warn, key prefix, method, raw path, the missing permission', async () => {
-    const res = await t.request('/admin/keys/some-key', { method: 'DELETE', headers: { authorization: `Bearer ${operator.access}` } });
+    const res = await t.request('/admin/keys/some-key', {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${operator.access}` },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('x-auth-error')).toBe('permission_denied');
     expect(refusals()).toEqual([
@@ -184,7 +194,10 @@ describe('Security: 403 authorisation refusals are logged (who, what, which perm
 
   it('a long path is capped in the line, as every logged request value', async () => {
     const id = 'k'.repeat(400);
-    const res = await t.request(`/admin/keys/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${operator.access}` } });
+    const res = await t.request(`/admin/keys/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${operator.access}` },
+    });
     expect(res.status).toBe(403);
     const [line] = refusals();
     expect(line?.path).toBe(`${`/admin/keys/${id}`.slice(0, 256)}…`);

@@ -47,7 +47,11 @@ describe('Prometheus listener (wire §7.7)', () => {
     await t.request('/auth/validate');
     await t.request('/auth/validate', { headers: { authorization: 'Bearer nope' } });
     t.clock.advanceSeconds(t.svc.config.jwt.access_token_expiry + t.svc.config.jwt.leeway_seconds + 1);
-    const refreshed = await t.post('/auth/refresh', { access_token: ok.access, refresh_token: ok.refresh }, { host: 'localhost' });
+    const refreshed = await t.post(
+      '/auth/refresh',
+      { access_token: ok.access, refresh_token: ok.refresh },
+      { host: 'localhost' },
+    );
     expect(refreshed.status).toBe(200);
     const replay = await t.post('/auth/refresh', { access_token: ok.access, refresh_token: ok.refresh }, { host: 'localhost' });
     expect(replay.status).toBe(401);

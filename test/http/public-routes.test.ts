@@ -88,9 +88,21 @@ describe('POST /auth/logout (§3.10)', () => {
 
   it.each<[string, () => Promise<string>, string]>([
     ['garbage', async () => 'garbage', 'Invalid refresh token: Invalid token: Malformed token: InvalidToken'],
-    ['an access token', async () => (await t.login()).access, 'Invalid refresh token: Invalid token: Wrong token type: expected Refresh, got Access'],
-    ['a foreign signature', async () => forgeForeign(decodeJwt((await t.login()).refresh).payload), 'Invalid refresh token: Invalid token: InvalidSignature'],
-    ['alg none', async () => forgeUnsigned({ alg: 'none' }, decodeJwt((await t.login()).refresh).payload), 'Invalid refresh token: Invalid token: InvalidAlgorithm'],
+    [
+      'an access token',
+      async () => (await t.login()).access,
+      'Invalid refresh token: Invalid token: Wrong token type: expected Refresh, got Access',
+    ],
+    [
+      'a foreign signature',
+      async () => forgeForeign(decodeJwt((await t.login()).refresh).payload),
+      'Invalid refresh token: Invalid token: InvalidSignature',
+    ],
+    [
+      'alg none',
+      async () => forgeUnsigned({ alg: 'none' }, decodeJwt((await t.login()).refresh).payload),
+      'Invalid refresh token: Invalid token: InvalidAlgorithm',
+    ],
     ['10 000 characters', async () => 'x'.repeat(10_000), 'Invalid refresh token: Invalid token: Malformed token: InvalidToken'],
   ])('401 without X-Auth-Error for %s', async (_name, make, message) => {
     await expectErr(await logout(await make()), 401, message);
@@ -103,10 +115,23 @@ describe('POST /auth/logout (§3.10)', () => {
       'Invalid JSON: Failed to deserialize the JSON body into the target type: missing field `refresh_token`',
       true,
     );
-    await expectExtraction(await t.post('/auth/logout', { refresh_token: 5 }), 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: ');
-    await expectExtraction(await t.post('/auth/logout', { refresh_token: '' }), 422, 'Validation error: refresh_token: Refresh token is required', true);
     await expectExtraction(
-      await t.request('/auth/logout', { method: 'POST', body: '{"refresh_token":"x"}', headers: { 'content-type': 'text/plain' } }),
+      await t.post('/auth/logout', { refresh_token: 5 }),
+      400,
+      'Invalid JSON: Failed to deserialize the JSON body into the target type: ',
+    );
+    await expectExtraction(
+      await t.post('/auth/logout', { refresh_token: '' }),
+      422,
+      'Validation error: refresh_token: Refresh token is required',
+      true,
+    );
+    await expectExtraction(
+      await t.request('/auth/logout', {
+        method: 'POST',
+        body: '{"refresh_token":"x"}',
+        headers: { 'content-type': 'text/plain' },
+      }),
       400,
       'Invalid JSON: Expected request with `Content-Type: application/json`',
       true,
@@ -237,7 +262,9 @@ describe('GET /auth/ready (§3.8)', () => {
 describe('GET /auth/callback (§3.5)', () => {
   const DEFAULT = '"http://127.0.0.1:9080/callback"';
   async function page(query: string | undefined): Promise<{ res: Response; html: string }> {
-    const res = await t.request(query === undefined ? '/auth/callback' : `/auth/callback?callback-url=${encodeURIComponent(query)}`);
+    const res = await t.request(
+      query === undefined ? '/auth/callback' : `/auth/callback?callback-url=${encodeURIComponent(query)}`,
+    );
     return { res, html: await res.text() };
   }
 
@@ -345,9 +372,23 @@ describe('POST /auth/mock-token (§3.9)', () => {
 
     it('body extraction runs before the header check', async () => {
       await expectExtraction(await mock('{', {}), 400, 'Invalid JSON: Failed to parse the request body as JSON: ');
-      await expectExtraction(await mock({}, {}), 400, 'Invalid JSON: Failed to deserialize the JSON body into the target type: missing field `client_name`', true);
-      await expectExtraction(await mock({ client_name: '' }, {}), 422, 'Validation error: client_name: Client name is required', true);
-      await expectExtraction(await mock({ client_name: 'x', access_token_expiry: -1 }), 400, 'Invalid JSON: Failed to deserialize');
+      await expectExtraction(
+        await mock({}, {}),
+        400,
+        'Invalid JSON: Failed to deserialize the JSON body into the target type: missing field `client_name`',
+        true,
+      );
+      await expectExtraction(
+        await mock({ client_name: '' }, {}),
+        422,
+        'Validation error: client_name: Client name is required',
+        true,
+      );
+      await expectExtraction(
+        await mock({ client_name: 'x', access_token_expiry: -1 }),
+        400,
+        'Invalid JSON: Failed to deserialize',
+      );
       await expectExtraction(await mock({ client_name: 'x', permissions: [1] }), 400, 'Invalid JSON: Failed to deserialize');
     });
 
@@ -446,7 +487,10 @@ describe('POST /auth/mock-token (§3.9)', () => {
 
 describe('Login UI routes (§3.1)', () => {
   it('GET /auth/login → 200 html, no-store, the strict page CSP, any query ignored', async () => {
-    for (const path of ['/auth/login', '/auth/login?callback-url=http%3A%2F%2F127.0.0.1%3A9080%2Fcallback&permissions=admin&mode=x&package-name=p']) {
+    for (const path of [
+      '/auth/login',
+      '/auth/login?callback-url=http%3A%2F%2F127.0.0.1%3A9080%2Fcallback&permissions=admin&mode=x&package-name=p',
+    ]) {
       const res = await t.request(path);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
@@ -465,23 +509,29 @@ describe('Login UI routes (§3.1)', () => {
     expect(await res.text()).toBe('<html><body><h1>No authentication provider is available</h1></body></html>');
   });
 
-  it.each(['/auth/assets/index-abc123.js', '/auth/assets/missing.css', '/auth/assets/deep/nested/file.svg', '/auth/assets/%2e%2e%2fsecret', '/auth/assets/..%5cx'])(
-    'a missing bundle file %s → 404 "File not found", no-store, page CSP',
+  it.each([
+    '/auth/assets/index-abc123.js',
+    '/auth/assets/missing.css',
+    '/auth/assets/deep/nested/file.svg',
+    '/auth/assets/%2e%2e%2fsecret',
+    '/auth/assets/..%5cx',
+  ])('a missing bundle file %s → 404 "File not found", no-store, page CSP', async (path) => {
+    const res = await t.request(path);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expectSecurityHeaders(res, PAGE_CSP);
+    expect(await res.text()).toBe('File not found');
+  });
+
+  it.each(['/auth/login', '/auth/assets/x.js', '/auth/favicon.ico'])(
+    'HEAD %s: same status and headers, no body',
     async (path) => {
-      const res = await t.request(path);
-      expect(res.status).toBe(404);
-      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-      expect(res.headers.get('cache-control')).toBe('no-store');
-      expectSecurityHeaders(res, PAGE_CSP);
-      expect(await res.text()).toBe('File not found');
+      const get = await t.request(path);
+      const head = await t.request(path, { method: 'HEAD' });
+      expect(head.status).toBe(get.status);
+      expect([...head.headers]).toEqual([...get.headers]);
+      expect(await head.text()).toBe('');
     },
   );
-
-  it.each(['/auth/login', '/auth/assets/x.js', '/auth/favicon.ico'])('HEAD %s: same status and headers, no body', async (path) => {
-    const get = await t.request(path);
-    const head = await t.request(path, { method: 'HEAD' });
-    expect(head.status).toBe(get.status);
-    expect([...head.headers]).toEqual([...get.headers]);
-    expect(await head.text()).toBe('');
-  });
 });

@@ -98,7 +98,11 @@ describe('POST /auth/refresh: body extraction', () => {
   it('400 without a JSON content type, and for malformed JSON', async () => {
     const res = await s.request('/auth/refresh', { method: 'POST', body: '{"access_token":"a","refresh_token":"b"}' });
     await expectExtraction(res, 400, 'Invalid JSON: Expected request with `Content-Type: application/json`', true);
-    await expectExtraction(await s.post('/auth/refresh', '{"access_token":'), 400, 'Invalid JSON: Failed to parse the request body as JSON: ');
+    await expectExtraction(
+      await s.post('/auth/refresh', '{"access_token":'),
+      400,
+      'Invalid JSON: Failed to parse the request body as JSON: ',
+    );
   });
 });
 
@@ -147,8 +151,16 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
 
   it('step 4: a garbage refresh token → 401 "Invalid refresh token: …"', async () => {
     const { access } = await expiredPair(s);
-    await expectErr(await refresh(s, access, 'garbage'), 401, 'Invalid refresh token: Invalid token: Malformed token: InvalidToken');
-    await expectErr(await refresh(s, access, 'x'.repeat(10_000)), 401, 'Invalid refresh token: Invalid token: Malformed token: InvalidToken');
+    await expectErr(
+      await refresh(s, access, 'garbage'),
+      401,
+      'Invalid refresh token: Invalid token: Malformed token: InvalidToken',
+    );
+    await expectErr(
+      await refresh(s, access, 'x'.repeat(10_000)),
+      401,
+      'Invalid refresh token: Invalid token: Malformed token: InvalidToken',
+    );
   });
 
   it('step 4: an access token in both slots → wrong token type', async () => {
@@ -174,7 +186,11 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
       401,
       'Invalid refresh token: Invalid token: InvalidAlgorithm',
     );
-    await expectErr(await refresh(s, access, await forgeForeign(claims)), 401, 'Invalid refresh token: Invalid token: InvalidSignature');
+    await expectErr(
+      await refresh(s, access, await forgeForeign(claims)),
+      401,
+      'Invalid refresh token: Invalid token: InvalidSignature',
+    );
   });
 
   it('step 5: access and refresh of different subjects → 401', async () => {
@@ -182,7 +198,11 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
     const admin = await s.login();
     const bob = await s.login({ username: 'bob', password: 'bob-password' });
     s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
-    await expectErr(await refresh(s, admin.access, bob.refresh), 401, 'Access and refresh tokens do not belong to the same subject');
+    await expectErr(
+      await refresh(s, admin.access, bob.refresh),
+      401,
+      'Access and refresh tokens do not belong to the same subject',
+    );
   });
 
   it('step 6: node binding → 403 invalid_node', async () => {
@@ -248,7 +268,12 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
     const pair = await mintPair(s, { sub: clientId, permissions: ['admin'] });
     s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
     await updateKey(s, rootId, { revoked_at: nowSeconds(s.clock) });
-    await expectErr(await refresh(s, pair.access, pair.refresh), 403, 'Client key is no longer authorised by its root key', 'token_revoked');
+    await expectErr(
+      await refresh(s, pair.access, pair.refresh),
+      403,
+      'Client key is no longer authorised by its root key',
+      'token_revoked',
+    );
   });
 
   it('step 9: the parent must still grant every permission of the client key (permissions.md §9)', async () => {
@@ -262,10 +287,14 @@ describe('POST /auth/refresh: checks in order (§3.3 steps 2–9)', () => {
     // The root key stops granting context:create: the family cannot be refreshed any more.
     await updateKey(s, rootId, { permissions: ['context:list'] });
     s.clock.advanceSeconds(ACCESS_EXPIRY + L + 1);
-    await expectErr(await refresh(s, next.access, next.refresh), 403, 'Client key is no longer authorised by its root key', 'token_revoked');
+    await expectErr(
+      await refresh(s, next.access, next.refresh),
+      403,
+      'Client key is no longer authorised by its root key',
+      'token_revoked',
+    );
   });
 });
-
 
 describe('POST /auth/refresh: the expiry line (§4.4, leeway)', () => {
   it.each([
@@ -338,7 +367,12 @@ describe('POST /auth/refresh: success (§3.3 step 12, §4.7)', () => {
       sid: old.sid,
     });
     // jwt.session_max_age (30 days by default) caps the refresh token at the session's end.
-    expect(rr.payload).toEqual({ ...a.payload, exp: (old.iat as number) + 2_592_000, jti: expect.stringMatching(UUID_V4), token_type: 'refresh' });
+    expect(rr.payload).toEqual({
+      ...a.payload,
+      exp: (old.iat as number) + 2_592_000,
+      jti: expect.stringMatching(UUID_V4),
+      token_type: 'refresh',
+    });
     expect(a.payload.jti).not.toBe(old.jti);
     expect((await s.request('/auth/validate', { headers: bearer(pair.access, { host: 'localhost:2428' }) })).status).toBe(200);
   });
@@ -505,7 +539,7 @@ describe('Security: a session cannot be refreshed forever (jwt.session_max_age, 
     await expectErr(await refresh(s, login.access, login.refresh), 401, TOO_OLD);
   });
 
-  it('0 = unlimited (the Rust service\'s behaviour, on request): a refresh 60 days in still extends the session', async () => {
+  it("0 = unlimited (the Rust service's behaviour, on request): a refresh 60 days in still extends the session", async () => {
     const s = await service({ jwt: { session_max_age: 0 } });
     let pair: { access: string; refresh: string } = await s.login();
     for (let i = 0; i < 4; i++) {

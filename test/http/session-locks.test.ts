@@ -141,12 +141,7 @@ describe('per-session refresh sections (issue 11)', () => {
     const statuses = [(await first).status, (await second).status];
     expect(statuses).toEqual([200, 401]);
     const ev = store.events.filter((e) => e.includes(a.sid) && !e.startsWith('write'));
-    expect(ev).toEqual([
-      `enter session ${a.sid}`,
-      `exit session ${a.sid}`,
-      `enter session ${a.sid}`,
-      `exit session ${a.sid}`,
-    ]);
+    expect(ev).toEqual([`enter session ${a.sid}`, `exit session ${a.sid}`, `enter session ${a.sid}`, `exit session ${a.sid}`]);
     expect((await s.svc.core.sessions.get(a.sid))?.revoked_reason).toBe('refresh_reuse');
   });
 

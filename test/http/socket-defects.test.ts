@@ -78,7 +78,10 @@ describe('Security: an oversized body still gets its 413 (a real socket, §2.7)'
   ])('a client that writes a 5 MB body (%s) and only then reads sees HTTP/1.1 413, every time', async (_l, head, payload) => {
     for (let i = 0; i < 5; i++) {
       const { text, error } = await writeThenRead(server.address.port, head, payload);
-      expect({ line: text.slice(0, text.indexOf('\r\n')), error }).toEqual({ line: 'HTTP/1.1 413 Payload Too Large', error: undefined });
+      expect({ line: text.slice(0, text.indexOf('\r\n')), error }).toEqual({
+        line: 'HTTP/1.1 413 Payload Too Large',
+        error: undefined,
+      });
       expect(text.toLowerCase()).toContain('\r\nconnection: close\r\n');
       expect(text.endsWith('\r\n\r\nlength limit exceeded')).toBe(true);
     }
@@ -104,7 +107,11 @@ describe('Security: a huge Content-Length is a 413 whatever the method (a real s
     ['DELETE', '/admin/keys/x'],
     ['OPTIONS', '/auth/token'],
   ])('%s %s with Content-Length: 10^12 → 413, connection closed', async (method, path) => {
-    const res = await sendRaw(server.address.port, [`${method} ${path} HTTP/1.1`, 'Host: localhost', 'Content-Length: 1000000000000']);
+    const res = await sendRaw(server.address.port, [
+      `${method} ${path} HTTP/1.1`,
+      'Host: localhost',
+      'Content-Length: 1000000000000',
+    ]);
     expect(res.status).toBe(413);
     expect(res.headers.connection).toBe('close');
     expect(res.headers['x-frame-options']).toBe('DENY');
@@ -119,13 +126,16 @@ describe('Security: a client that hangs up mid-body is no error and no answered 
   const events = new EventEmitter();
   beforeAll(async () => {
     t = await makeTestService({ metrics: { listen_addr: '127.0.0.1:0' } }, { admin: false });
-    (t.svc.core as { log: Core['log'] }).log = pino({ level: 'debug' }, {
-      write: (l: string) => {
-        const line = JSON.parse(l) as (typeof lines)[number];
-        lines.push(line);
-        events.emit('line', line);
+    (t.svc.core as { log: Core['log'] }).log = pino(
+      { level: 'debug' },
+      {
+        write: (l: string) => {
+          const line = JSON.parse(l) as (typeof lines)[number];
+          lines.push(line);
+          events.emit('line', line);
+        },
       },
-    });
+    );
     const prometheus = t.svc.core.metrics.prometheus;
     if (!prometheus) throw new Error('prometheus metrics are off');
     const record = prometheus.httpRequest.bind(prometheus);
@@ -193,14 +203,26 @@ describe('Security: dot segments are not resolved (wire §1.2, a raw request lin
     '/auth/health/.',
     '/admin/keys/x/..',
   ])('GET %s with an admin token → the empty 404 of an unknown path, not the route it resolves to', async (path) => {
-    const res = await sendRaw(server.address.port, [`GET ${path} HTTP/1.1`, 'Host: localhost', `Authorization: Bearer ${access}`]);
-    expect({ status: res.status, body: bodyOf(res), type: res.headers['content-type'] }).toEqual({ status: 404, body: '', type: undefined });
+    const res = await sendRaw(server.address.port, [
+      `GET ${path} HTTP/1.1`,
+      'Host: localhost',
+      `Authorization: Bearer ${access}`,
+    ]);
+    expect({ status: res.status, body: bodyOf(res), type: res.headers['content-type'] }).toEqual({
+      status: 404,
+      body: '',
+      type: undefined,
+    });
     expect(res.headers['x-frame-options']).toBe('DENY');
     expect(res.headers['x-auth-user']).toBeUndefined();
   });
 
   it('the same request line without dot segments reaches the route (the control case)', async () => {
-    const res = await sendRaw(server.address.port, ['GET /admin/keys HTTP/1.1', 'Host: localhost', `Authorization: Bearer ${access}`]);
+    const res = await sendRaw(server.address.port, [
+      'GET /admin/keys HTTP/1.1',
+      'Host: localhost',
+      `Authorization: Bearer ${access}`,
+    ]);
     expect(res.status).toBe(200);
   });
 

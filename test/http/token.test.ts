@@ -69,7 +69,16 @@ describe('POST /auth/token: success', () => {
     expect(r.headerPart).toBe(JWT_HEADER);
     expect(access.split('.')).toHaveLength(3);
     expect(Object.keys(a.payload)).toEqual([
-      'sub', 'iss', 'aud', 'exp', 'iat', 'jti', 'token_type', 'permissions', 'node_url', 'sid',
+      'sub',
+      'iss',
+      'aud',
+      'exp',
+      'iat',
+      'jti',
+      'token_type',
+      'permissions',
+      'node_url',
+      'sid',
     ]);
     expect(a.payload).toEqual({
       sub: keyId,
@@ -160,7 +169,9 @@ describe('POST /auth/token: success', () => {
   });
 
   it('normalises the username ("Admin" is "admin", src/auth/username.ts) and never trims it', async () => {
-    await expectPair(await token(loginBody({ public_key: who(), provider_data: { username: 'Admin', password: ADMIN.password } })));
+    await expectPair(
+      await token(loginBody({ public_key: who(), provider_data: { username: 'Admin', password: ADMIN.password } })),
+    );
     for (const username of [' admin', 'admin ']) {
       await expectErr(
         await token(loginBody({ public_key: who(), provider_data: { username, password: ADMIN.password } })),
@@ -252,7 +263,11 @@ describe('POST /auth/token: body extraction (§2.1 shape 2)', () => {
     ['auth_method', { auth_method: '' }, 'auth_method: Authentication method is required'],
     ['public_key', { public_key: '' }, 'public_key: Public key is required'],
     ['client_name', { client_name: '' }, 'client_name: Client name is required'],
-    ['all three: the first in table order', { auth_method: '', public_key: '', client_name: '' }, 'auth_method: Authentication method is required'],
+    [
+      'all three: the first in table order',
+      { auth_method: '', public_key: '', client_name: '' },
+      'auth_method: Authentication method is required',
+    ],
     ['public_key and client_name', { public_key: '', client_name: '' }, 'public_key: Public key is required'],
     ['auth_method and client_name', { client_name: '', auth_method: '' }, 'auth_method: Authentication method is required'],
   ])('422 for an empty %s', async (_name, change, message) => {
@@ -266,12 +281,20 @@ describe('POST /auth/token: body extraction (§2.1 shape 2)', () => {
 
 describe('POST /auth/token: sanitisation (§3.2 step 3)', () => {
   it.each([
-    ['auth_method with no identifier characters', { auth_method: '!@# $%' }, 'Authentication method must contain valid characters'],
+    [
+      'auth_method with no identifier characters',
+      { auth_method: '!@# $%' },
+      'Authentication method must contain valid characters',
+    ],
     ['a non-ASCII-only public_key', { public_key: 'éü日本' }, 'Public key cannot be empty after sanitization'],
     ['a control-only public_key', { public_key: '\u0000\t\n\r\u007f' }, 'Public key cannot be empty after sanitization'],
     ['a control-only client_name', { client_name: '\n\t' }, 'Client name cannot be empty after sanitization'],
     ['a non-ASCII client_name', { client_name: 'Ω日' }, 'Client name cannot be empty after sanitization'],
-    ['all three bad: auth_method first', { auth_method: '...', public_key: 'é', client_name: 'é' }, 'Authentication method must contain valid characters'],
+    [
+      'all three bad: auth_method first',
+      { auth_method: '...', public_key: 'é', client_name: 'é' },
+      'Authentication method must contain valid characters',
+    ],
     ['public_key and client_name bad', { public_key: 'é', client_name: 'é' }, 'Public key cannot be empty after sanitization'],
   ])('400 for %s', async (_name, change, message) => {
     await expectErr(await token(loginBody(change)), 400, message);
@@ -299,8 +322,14 @@ describe('POST /auth/token: sanitisation (§3.2 step 3)', () => {
 
   it('400s are not login failures: six of them leave the identity unlocked', async () => {
     const peer = freshPeer();
-    for (let i = 0; i < 6; i++) await expectErr(await token(loginBody({ client_name: '\n' }), {}, peer), 400, 'Client name cannot be empty after sanitization');
-    for (let i = 0; i < 6; i++) await expectExtraction(await token(loginBody({ client_name: '' }), {}, peer), 422, 'Validation error: ');
+    for (let i = 0; i < 6; i++)
+      await expectErr(
+        await token(loginBody({ client_name: '\n' }), {}, peer),
+        400,
+        'Client name cannot be empty after sanitization',
+      );
+    for (let i = 0; i < 6; i++)
+      await expectExtraction(await token(loginBody({ client_name: '' }), {}, peer), 422, 'Validation error: ');
     await expectPair(await token(loginBody(), {}, peer));
   });
 });
@@ -310,11 +339,31 @@ describe('POST /auth/token: authentication failures (§3.2 steps 5–12)', () =>
     ['a wrong password', { provider_data: { username: ADMIN.username, password: 'wrong horse' } }, INVALID_CREDENTIALS],
     ['an unknown user', { provider_data: { username: 'nobody', password: ADMIN.password } }, INVALID_CREDENTIALS],
     ['empty username and password strings', { provider_data: { username: '', password: '' } }, INVALID_CREDENTIALS],
-    ['a password that is the right one plus a newline', { provider_data: { username: ADMIN.username, password: `${ADMIN.password}\n` } }, INVALID_CREDENTIALS],
-    ['an unsupported method', { auth_method: 'foo' }, 'Authentication failed: Invalid request: Unsupported authentication method: foo'],
-    ['a missing password', { provider_data: { username: ADMIN.username } }, 'Authentication failed: Invalid request: Invalid username/password data: missing field `password`'],
-    ['a missing username', { provider_data: { password: 'x' } }, 'Authentication failed: Invalid request: Invalid username/password data: missing field `username`'],
-    ['a numeric username', { provider_data: { username: 5, password: 'x' } }, 'Authentication failed: Invalid request: Invalid username/password data: invalid type: integer `5`, expected a string'],
+    [
+      'a password that is the right one plus a newline',
+      { provider_data: { username: ADMIN.username, password: `${ADMIN.password}\n` } },
+      INVALID_CREDENTIALS,
+    ],
+    [
+      'an unsupported method',
+      { auth_method: 'foo' },
+      'Authentication failed: Invalid request: Unsupported authentication method: foo',
+    ],
+    [
+      'a missing password',
+      { provider_data: { username: ADMIN.username } },
+      'Authentication failed: Invalid request: Invalid username/password data: missing field `password`',
+    ],
+    [
+      'a missing username',
+      { provider_data: { password: 'x' } },
+      'Authentication failed: Invalid request: Invalid username/password data: missing field `username`',
+    ],
+    [
+      'a numeric username',
+      { provider_data: { username: 5, password: 'x' } },
+      'Authentication failed: Invalid request: Invalid username/password data: invalid type: integer `5`, expected a string',
+    ],
     [
       'username_password (a kept Rust quirk)',
       { auth_method: 'username_password' },
@@ -361,7 +410,9 @@ describe('POST /auth/token: authentication failures (§3.2 steps 5–12)', () =>
       'Authentication failed: Authentication failed: Key is not valid for this node',
     );
     // The same host passes (ports and paths do not matter).
-    await expectPair(await token(loginBody({ public_key: who(), client_name: 'https://node-a.example:8443/x', provider_data: pd })));
+    await expectPair(
+      await token(loginBody({ public_key: who(), client_name: 'https://node-a.example:8443/x', provider_data: pd })),
+    );
   });
 
   it('401 when the account root key is revoked or expired, with the same message', async () => {
@@ -399,11 +450,15 @@ describe('POST /auth/token: authentication failures (§3.2 steps 5–12)', () =>
     const oldHash = await old.hash('legacy-password');
     expect(oldHash).toContain('$m=9216,t=4,p=1$');
     await t.svc.core.store.batch([t.svc.core.users.putOp('legacy', { ...user!, password_hash: oldHash })]);
-    await expectPair(await token(loginBody({ public_key: who(), provider_data: { username: 'legacy', password: 'legacy-password' } })));
+    await expectPair(
+      await token(loginBody({ public_key: who(), provider_data: { username: 'legacy', password: 'legacy-password' } })),
+    );
     const upgraded = await t.svc.core.users.get('legacy');
     expect(upgraded?.password_hash).toContain('$m=7168,t=5,p=1$');
     expect(upgraded?.key_id).toBe(user?.key_id);
-    await expectPair(await token(loginBody({ public_key: who(), provider_data: { username: 'legacy', password: 'legacy-password' } })));
+    await expectPair(
+      await token(loginBody({ public_key: who(), provider_data: { username: 'legacy', password: 'legacy-password' } })),
+    );
   });
 
   it('401 on a node with no account at all (login never creates accounts)', async () => {
@@ -618,7 +673,11 @@ describe('POST /auth/token: responses', () => {
     const s = await makeTestService({ rate_limit: { max_failures: 1 } });
     try {
       const peer = freshPeer();
-      await expectErr(await token(loginBody({ provider_data: { username: 'admin', password: 'x' } }), {}, peer, s), 401, INVALID_CREDENTIALS);
+      await expectErr(
+        await token(loginBody({ provider_data: { username: 'admin', password: 'x' } }), {}, peer, s),
+        401,
+        INVALID_CREDENTIALS,
+      );
       const res = await token(loginBody(), {}, peer, s);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       expect(res.headers.get('x-frame-options')).toBe('DENY');

@@ -73,51 +73,57 @@ describe('Security: username spoofing', () => {
     expect(await userKeys(t)).toEqual(['user:admin']);
   });
 
-  it.each(SPOOFS)('a username with %s is refused by set-admin, startup provisioning and POST /admin/keys, with the reason', async (_what, username, reason) => {
-    const t = await services();
-    const { access } = await t.login({ peer: freshPeer() });
-    const before = await t.store.scan('');
+  it.each(SPOOFS)(
+    'a username with %s is refused by set-admin, startup provisioning and POST /admin/keys, with the reason',
+    async (_what, username, reason) => {
+      const t = await services();
+      const { access } = await t.login({ peer: freshPeer() });
+      const before = await t.store.scan('');
 
-    // set-admin (and every other caller of provision()).
-    const refused = await provision(t.svc.core, username, 'a long passphrase', { wait: true }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(ProvisionError);
-    expect((refused as Error).message).toBe(reason);
+      // set-admin (and every other caller of provision()).
+      const refused = await provision(t.svc.core, username, 'a long passphrase', { wait: true }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(ProvisionError);
+      expect((refused as Error).message).toBe(reason);
 
-    // Startup: MERO_AUTH_ADMIN_USER on a node with no account yet (exit 2 in the CLI).
-    const fresh = await services({}, { admin: false });
-    const env = { MERO_AUTH_ADMIN_USER: username, MERO_AUTH_ADMIN_PASSWORD: 'a long passphrase' };
-    const fromEnv = await provisionFromEnv(fresh.svc.core, env).catch((e: unknown) => e);
-    expect(fromEnv).toBeInstanceOf(AdminEnvError);
-    expect((fromEnv as Error).message).toBe(reason);
-    expect(await userKeys(fresh)).toEqual([]);
+      // Startup: MERO_AUTH_ADMIN_USER on a node with no account yet (exit 2 in the CLI).
+      const fresh = await services({}, { admin: false });
+      const env = { MERO_AUTH_ADMIN_USER: username, MERO_AUTH_ADMIN_PASSWORD: 'a long passphrase' };
+      const fromEnv = await provisionFromEnv(fresh.svc.core, env).catch((e: unknown) => e);
+      expect(fromEnv).toBeInstanceOf(AdminEnvError);
+      expect((fromEnv as Error).message).toBe(reason);
+      expect(await userKeys(fresh)).toEqual([]);
 
-    // POST /admin/keys: bad input, 400 with the reason, before any hashing.
-    const hash = vi.spyOn(t.svc.core.hasher, 'hash');
-    const res = await adminKeys(t, access, {
-      public_key: 'pk',
-      auth_method: 'user_password',
-      provider_data: { username, password: 'a long passphrase' },
-    });
-    await expectErr(res, 400, reason);
-    expect(hash).not.toHaveBeenCalled();
-    hash.mockRestore();
+      // POST /admin/keys: bad input, 400 with the reason, before any hashing.
+      const hash = vi.spyOn(t.svc.core.hasher, 'hash');
+      const res = await adminKeys(t, access, {
+        public_key: 'pk',
+        auth_method: 'user_password',
+        provider_data: { username, password: 'a long passphrase' },
+      });
+      await expectErr(res, 400, reason);
+      expect(hash).not.toHaveBeenCalled();
+      hash.mockRestore();
 
-    const after = (await t.store.scan('')).filter(([k]) => !k.startsWith('session:') && !k.startsWith('idx:'));
-    expect(after).toEqual(before.filter(([k]) => !k.startsWith('session:') && !k.startsWith('idx:')));
-  });
+      const after = (await t.store.scan('')).filter(([k]) => !k.startsWith('session:') && !k.startsWith('idx:'));
+      expect(after).toEqual(before.filter(([k]) => !k.startsWith('session:') && !k.startsWith('idx:')));
+    },
+  );
 
-  it.each(SPOOFS)('a login as a username with %s never succeeds, even with a record under it, and answers the generic 401', async (_what, username) => {
-    const t = await services();
-    // As if a record had been written under that exact name before normalisation existed.
-    await addUser(t, username, 'a long passphrase');
-    const dummy = vi.spyOn(t.svc.core.hasher, 'verifyDummy');
-    const res = await login(t, username, 'a long passphrase');
-    await expectErr(res, 401, INVALID_CREDENTIALS);
-    // The same argon2 work as an unknown user: the invalid name is never looked up.
-    expect(dummy).toHaveBeenCalledTimes(1);
-    dummy.mockRestore();
-    await expectErr(await login(t, 'nobody-at-all', 'a long passphrase'), 401, INVALID_CREDENTIALS);
-  });
+  it.each(SPOOFS)(
+    'a login as a username with %s never succeeds, even with a record under it, and answers the generic 401',
+    async (_what, username) => {
+      const t = await services();
+      // As if a record had been written under that exact name before normalisation existed.
+      await addUser(t, username, 'a long passphrase');
+      const dummy = vi.spyOn(t.svc.core.hasher, 'verifyDummy');
+      const res = await login(t, username, 'a long passphrase');
+      await expectErr(res, 401, INVALID_CREDENTIALS);
+      // The same argon2 work as an unknown user: the invalid name is never looked up.
+      expect(dummy).toHaveBeenCalledTimes(1);
+      dummy.mockRestore();
+      await expectErr(await login(t, 'nobody-at-all', 'a long passphrase'), 401, INVALID_CREDENTIALS);
+    },
+  );
 
   it('POST /admin/keys creating "Admin" when "admin" exists updates the one account (no second account)', async () => {
     const t = await services();

@@ -65,7 +65,11 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('logout' as const), token: index }) },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('dropPermission' as const), token: index, perm: fc.nat({ max: PERMISSIONS.length - 1 }) }),
+    arbitrary: fc.record({
+      kind: fc.constant('dropPermission' as const),
+      token: index,
+      perm: fc.nat({ max: PERMISSIONS.length - 1 }),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('clock' as const), seconds: fc.constantFrom(1, 60, 1800, 1861, 7200) }) },
 );
@@ -97,7 +101,13 @@ async function world(): Promise<World> {
   });
   const appOnly = await listen(t.app, '127.0.0.1:0');
   const admin = await t.login();
-  return { t, appOnly, withLane, served: () => served, tokens: [{ access: admin.access, refresh: admin.refresh, sub: await adminKeyId(t) }] };
+  return {
+    t,
+    appOnly,
+    withLane,
+    served: () => served,
+    tokens: [{ access: admin.access, refresh: admin.refresh, sub: await adminKeyId(t) }],
+  };
 }
 
 const pick = <T>(list: readonly T[], i: number): T => list[i % list.length] as T;
@@ -121,7 +131,10 @@ async function step(w: World, a: Action): Promise<void> {
       const perms = a.perms.map((p) => pick(PERMISSIONS, p));
       const id = await addClientKey(t, parent, perms);
       const nodeUrl = pick(NODE_URLS, a.nodeUrl);
-      w.tokens.push({ ...(await mintPair(t, { sub: id, permissions: perms, ...(nodeUrl === undefined ? {} : { nodeUrl }) })), sub: id });
+      w.tokens.push({
+        ...(await mintPair(t, { sub: id, permissions: perms, ...(nodeUrl === undefined ? {} : { nodeUrl }) })),
+        sub: id,
+      });
       return;
     }
     case 'revokeKey': {
@@ -129,7 +142,11 @@ async function step(w: World, a: Action): Promise<void> {
       const key = await t.svc.core.keys.get(sub);
       if (key === undefined || key.revoked_at !== null) return;
       // Through the route, with the cascade, unless it is the last admin (then refused: fine too).
-      await t.post('/admin/revoke', { client_id: sub }, { host: 'localhost:3001', authorization: `Bearer ${pick(w.tokens, 0).access}` });
+      await t.post(
+        '/admin/revoke',
+        { client_id: sub },
+        { host: 'localhost:3001', authorization: `Bearer ${pick(w.tokens, 0).access}` },
+      );
       return;
     }
     case 'revokeRootQuietly': {

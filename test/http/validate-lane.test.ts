@@ -105,12 +105,27 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     ['with a tab after Bearer', () => get(`Authorization: Bearer\t${admin}`), false, 401],
     ['with a non-ASCII byte after the token', () => get(`Authorization: Bearer ${admin} \u00e9`), false, 401],
     ['the token in X-Forwarded-Uri', () => get(`X-Forwarded-Uri: /ws?token=${admin}`), true, 200],
-    ['a client key on a forwarded route it holds', () => get(bearer(scoped), 'X-Forwarded-Method: GET', 'X-Forwarded-Uri: /admin-api/contexts'), true, 200],
+    [
+      'a client key on a forwarded route it holds',
+      () => get(bearer(scoped), 'X-Forwarded-Method: GET', 'X-Forwarded-Uri: /admin-api/contexts'),
+      true,
+      200,
+    ],
     ['a node-bound token at its node', () => get(bearer(nodeBound), 'X-Forwarded-Host: node-a.example'), true, 200],
-    ['a client key on a forwarded route it lacks', () => get(bearer(scoped), 'X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'), false, 403],
+    [
+      'a client key on a forwarded route it lacks',
+      () => get(bearer(scoped), 'X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'),
+      false,
+      403,
+    ],
     ['a node-bound token at another node', () => get(bearer(nodeBound), 'X-Forwarded-Host: node-b.example'), false, 403],
     ['Authorization twice', () => get(bearer(admin), bearer(admin)), false, 401],
-    ['X-Forwarded-Host twice', () => get(bearer(nodeBound), 'X-Forwarded-Host: node-a.example', 'X-Forwarded-Host: node-a.example'), false, 403],
+    [
+      'X-Forwarded-Host twice',
+      () => get(bearer(nodeBound), 'X-Forwarded-Host: node-a.example', 'X-Forwarded-Host: node-a.example'),
+      false,
+      403,
+    ],
     ['Host twice', () => [...get(bearer(admin)), 'Host: localhost'], false, 200],
     ['an ended session', () => get(bearer(revokedSession)), false, 403],
     ['a revoked key', () => get(bearer(revokedKey)), false, 403],
@@ -121,7 +136,12 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     ['Host in capitals', () => ['GET /auth/validate HTTP/1.1', 'Host: LOCALHOST', bearer(admin)], true, 200],
     ['Host with a port out of range', () => ['GET /auth/validate HTTP/1.1', 'Host: localhost:99999', bearer(admin)], false, 400],
     ['Host with a path in it', () => ['GET /auth/validate HTTP/1.1', 'Host: localhost/x', bearer(admin)], false, 400],
-    ['Host ending in an invalid IPv4 literal (the app routes it; the lane defers)', () => ['GET /auth/validate HTTP/1.1', 'Host: a.1.2.3.999', bearer(admin)], false, 200],
+    [
+      'Host ending in an invalid IPv4 literal (the app routes it; the lane defers)',
+      () => ['GET /auth/validate HTTP/1.1', 'Host: a.1.2.3.999', bearer(admin)],
+      false,
+      200,
+    ],
     ['a query string', () => ['GET /auth/validate?probe=1 HTTP/1.1', 'Host: localhost', bearer(admin)], false, 200],
     ['Content-Length: 0', () => get(bearer(admin), 'Content-Length: 0'), false, 200],
     ['HEAD', () => ['HEAD /auth/validate HTTP/1.1', 'Host: localhost', bearer(admin)], false, 200],
@@ -130,7 +150,12 @@ describe('Validate lane: same answer as the app, served only for cached allows',
     // Host, Authorization and Connection (added by send) count: 100 fields, then 101.
     ['exactly 100 header fields', () => get(bearer(admin), ...fillerHeaders(97)), true, 200],
     ['101 header fields', () => get(bearer(admin), ...fillerHeaders(98)), false, 431],
-    ['X-Forwarded-Host of another node past line 1000', () => get(bearer(nodeBound), ...fillerHeaders(998), 'X-Forwarded-Host: node-b.example'), false, 431],
+    [
+      'X-Forwarded-Host of another node past line 1000',
+      () => get(bearer(nodeBound), ...fillerHeaders(998), 'X-Forwarded-Host: node-b.example'),
+      false,
+      431,
+    ],
   ];
 
   it.each(cases)('%s', async (_name, head, laneAnswers, status) => {
@@ -192,12 +217,24 @@ describe('Validate lane: same answer as the app, served only for cached allows',
 
 describe('Validate lane: configurations', () => {
   it.each<[string, AuthConfigInput, string[]]>([
-    ['explicit CORS, an allowed origin', { cors: { allow_all_origins: false, allowed_origins: ['https://app.example'] } }, ['Origin: https://app.example']],
-    ['explicit CORS, another origin', { cors: { allow_all_origins: false, allowed_origins: ['https://app.example'] } }, ['Origin: https://evil.example']],
+    [
+      'explicit CORS, an allowed origin',
+      { cors: { allow_all_origins: false, allowed_origins: ['https://app.example'] } },
+      ['Origin: https://app.example'],
+    ],
+    [
+      'explicit CORS, another origin',
+      { cors: { allow_all_origins: false, allowed_origins: ['https://app.example'] } },
+      ['Origin: https://evil.example'],
+    ],
     ['explicit CORS, no origin', { cors: { allow_all_origins: false, allowed_origins: ['https://app.example'] } }, []],
     ['no CSP', { security: { headers: { csp: { enabled: false } } } }, []],
     ['no security headers', { security: { headers: { enabled: false } } }, []],
-    ['permissions not enforced', { forward_auth: { enforce_permissions: false } }, ['X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces']],
+    [
+      'permissions not enforced',
+      { forward_auth: { enforce_permissions: false } },
+      ['X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'],
+    ],
   ])('%s: the lane answers as the app does', async (_name, config, extra) => {
     const r = await rig(config);
     try {
@@ -223,12 +260,27 @@ describe('Validate lane: configurations', () => {
       // [case, head, status, served by the lane]
       const cases: Array<[string, string[], number, boolean]> = [
         // The spoofed header would have let a node-a token through at node-b.
-        ['a node-a token at Host node-b with X-Forwarded-Host: node-a', direct('Host: node-b.example', bearer(bound), 'X-Forwarded-Host: node-a.example'), 403, false],
-        ['a node-a token at Host node-a with X-Forwarded-Host: node-b', direct('Host: node-a.example', bearer(bound), 'X-Forwarded-Host: node-b.example'), 200, true],
+        [
+          'a node-a token at Host node-b with X-Forwarded-Host: node-a',
+          direct('Host: node-b.example', bearer(bound), 'X-Forwarded-Host: node-a.example'),
+          403,
+          false,
+        ],
+        [
+          'a node-a token at Host node-a with X-Forwarded-Host: node-b',
+          direct('Host: node-a.example', bearer(bound), 'X-Forwarded-Host: node-b.example'),
+          200,
+          true,
+        ],
         // No token source but the header's own: no token at all.
         ['a token only in X-Forwarded-Uri', direct('Host: localhost', `X-Forwarded-Uri: /ws?token=${bound}`), 401, false],
         // No forwarded route: authentication only.
-        ['a forwarded route the key lacks', direct('Host: localhost', bearer(scoped), 'X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'), 200, true],
+        [
+          'a forwarded route the key lacks',
+          direct('Host: localhost', bearer(scoped), 'X-Forwarded-Method: POST', 'X-Forwarded-Uri: /admin-api/namespaces'),
+          200,
+          true,
+        ],
       ];
       for (const [name, head, status, served] of cases) {
         const { app, lane, laneServed } = await r.both(head);

@@ -138,10 +138,7 @@ describe('/auth/validate: token sources (§3.4)', () => {
   ])('ignores %s in Authorization (→ missing_token, or the X-Forwarded-Uri token)', async (_name, value) => {
     const authorization = value.replace('TOKEN', access);
     await expectErr(await validate({ authorization, host: 'h' }), 401, 'No token provided', 'missing_token');
-    await expectOk(
-      await validate({ authorization, host: 'h', 'x-forwarded-uri': `/ws?token=${access}` }),
-      keyId,
-    );
+    await expectOk(await validate({ authorization, host: 'h', 'x-forwarded-uri': `/ws?token=${access}` }), keyId);
   });
 
   it('"Bearer " + token: the rest is trimmed', async () => {
@@ -185,7 +182,10 @@ describe('/auth/validate: token sources (§3.4)', () => {
 
   it('the X-Forwarded-Uri token is not URL-decoded', async () => {
     const encoded = access.replace(/\./g, '%2E');
-    await expectInvalid(await validate({ 'x-forwarded-uri': `/ws?token=${encoded}`, host: 'h' }), 'Malformed token: InvalidToken');
+    await expectInvalid(
+      await validate({ 'x-forwarded-uri': `/ws?token=${encoded}`, host: 'h' }),
+      'Malformed token: InvalidToken',
+    );
   });
 
   it('the first token= item is used', async () => {
@@ -257,7 +257,9 @@ describe('Security: forged and malformed tokens on /auth/validate', () => {
 
   it('a real token with its payload swapped (permissions escalated) → InvalidSignature', async () => {
     const [h, , sig] = access.split('.');
-    const payload = Buffer.from(JSON.stringify({ ...decodeJwt(access).payload, permissions: ['admin', 'root'] })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ ...decodeJwt(access).payload, permissions: ['admin', 'root'] })).toString(
+      'base64url',
+    );
     await expectInvalid(await validate(bearer(`${h}.${payload}.${sig}`)), 'InvalidSignature');
   });
 
@@ -280,10 +282,22 @@ describe('Security: forged and malformed tokens on /auth/validate', () => {
     ['an audience array', (c) => ({ ...c, aud: ['calimero-auth'] }), () => 'InvalidAudience'],
     ['no sid', ({ sid: _s, ...c }) => c, () => 'JSON error: missing field `sid`'],
     ['no token_type', ({ token_type: _t, ...c }) => c, () => 'JSON error: missing field `token_type`'],
-    ['an unknown token_type', (c) => ({ ...c, token_type: 'id' }), () => 'JSON error: unknown variant `id`, expected `access` or `refresh`'],
+    [
+      'an unknown token_type',
+      (c) => ({ ...c, token_type: 'id' }),
+      () => 'JSON error: unknown variant `id`, expected `access` or `refresh`',
+    ],
     ['no exp', ({ exp: _e, ...c }) => c, () => 'Missing required claim: exp'],
-    ['a string exp', (c) => ({ ...c, exp: String(c.exp) }), (c) => `JSON error: invalid type: string "${String(c.exp)}", expected u64`],
-    ['a string permissions', (c) => ({ ...c, permissions: 'admin' }), () => 'JSON error: invalid type: string "admin", expected a sequence'],
+    [
+      'a string exp',
+      (c) => ({ ...c, exp: String(c.exp) }),
+      (c) => `JSON error: invalid type: string "${String(c.exp)}", expected u64`,
+    ],
+    [
+      'a string permissions',
+      (c) => ({ ...c, permissions: 'admin' }),
+      () => 'JSON error: invalid type: string "admin", expected a sequence',
+    ],
   ])('a correctly signed token with %s → invalid_token', async (_name, change, detail) => {
     const original = claims() as unknown as Record<string, unknown>;
     await expectInvalid(await validate(bearer(await forgeSigned(t, change(original)))), detail(original));
@@ -350,11 +364,23 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
     ['X-Forwarded-Host without Host', { 'x-forwarded-host': 'node1.example.com' }, null],
     ['Host auth:3001 (the internal bypass)', { host: 'auth:3001' }, null],
     ['Host node2.example.com', { host: 'node2.example.com' }, mismatch('node1.example.com', 'node2.example.com')],
-    ['a suffix attack', { host: 'node1.example.com.attacker.com' }, mismatch('node1.example.com', 'node1.example.com.attacker.com')],
+    [
+      'a suffix attack',
+      { host: 'node1.example.com.attacker.com' },
+      mismatch('node1.example.com', 'node1.example.com.attacker.com'),
+    ],
     ['a prefix attack', { host: 'evilnode1.example.com' }, mismatch('node1.example.com', 'evilnode1.example.com')],
     ['no host header at all', {}, NO_HOST_MESSAGE],
-    ['a spoofed X-Forwarded-Host wins over Host', { host: 'node1.example.com', 'x-forwarded-host': 'node-b.evil' }, mismatch('node1.example.com', 'node-b.evil')],
-    ['a non-ASCII X-Forwarded-Host: no host, no fallback to Host', { host: 'node1.example.com', 'x-forwarded-host': 'nöde1.example.com' }, NO_HOST_MESSAGE],
+    [
+      'a spoofed X-Forwarded-Host wins over Host',
+      { host: 'node1.example.com', 'x-forwarded-host': 'node-b.evil' },
+      mismatch('node1.example.com', 'node-b.evil'),
+    ],
+    [
+      'a non-ASCII X-Forwarded-Host: no host, no fallback to Host',
+      { host: 'node1.example.com', 'x-forwarded-host': 'nöde1.example.com' },
+      NO_HOST_MESSAGE,
+    ],
   ])('%s', async (_name, headers, failure) => {
     const res = await validate({ ...auth(bound), ...headers });
     if (failure === null) await expectOk(res, keyId);
@@ -362,10 +388,9 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
   });
 
   describe('from a direct client (a peer outside server.trusted_proxies, issue 10 item 4)', () => {
-    const direct = (headers: Record<string, string>, peer = CLIENT_PEER, s = t) =>
-      s.request('/auth/validate', { headers, peer });
+    const direct = (headers: Record<string, string>, peer = CLIENT_PEER, s = t) => s.request('/auth/validate', { headers, peer });
 
-    it('its X-Forwarded-Host is not believed: Host decides, so a node-b request cannot borrow node1\'s name', async () => {
+    it("its X-Forwarded-Host is not believed: Host decides, so a node-b request cannot borrow node1's name", async () => {
       const spoof = { ...auth(bound), host: 'node2.example.com', 'x-forwarded-host': 'node1.example.com' };
       await expectErr(await direct(spoof), 403, mismatch('node1.example.com', 'node2.example.com'), 'invalid_node');
       await expectOk(await direct({ ...auth(bound), host: 'node1.example.com', 'x-forwarded-host': 'node-b.evil' }), keyId);
@@ -405,9 +430,27 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
   );
 
   it.each([
-    'auth:', 'auth:abc', 'auth:80abc', 'auth:abc80', 'auth:80.0', 'auth:80:80', 'auth:-3001', 'auth:+3001',
-    'auth: 3001', 'AUTH', 'Auth', 'AUTH:3001', 'authentication', 'auth-service', 'auth_service',
-    'authservice:3001', 'auth:malicious.com', 'auth:evil.example.com', 'localhost', 'localhost:3001', 'example.com',
+    'auth:',
+    'auth:abc',
+    'auth:80abc',
+    'auth:abc80',
+    'auth:80.0',
+    'auth:80:80',
+    'auth:-3001',
+    'auth:+3001',
+    'auth: 3001',
+    'AUTH',
+    'Auth',
+    'AUTH:3001',
+    'authentication',
+    'auth-service',
+    'auth_service',
+    'authservice:3001',
+    'auth:malicious.com',
+    'auth:evil.example.com',
+    'localhost',
+    'localhost:3001',
+    'example.com',
   ])('internal bypass rejects Host %j (then the normal comparison fails)', async (host) => {
     await expectErr(await validate({ ...auth(nodeA), host }), 403, mismatch('node-a.example', host), 'invalid_node');
   });
@@ -429,8 +472,18 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
 
   it('without node_host, a node-a token: X-Forwarded-Host node-a passes, node-b.evil and auth:evil.com fail, auth:2428 passes', async () => {
     await expectOk(await validate({ ...auth(nodeA), 'x-forwarded-host': 'node-a.example' }), keyId);
-    await expectErr(await validate({ ...auth(nodeA), 'x-forwarded-host': 'node-b.evil' }), 403, mismatch('node-a.example', 'node-b.evil'), 'invalid_node');
-    await expectErr(await validate({ ...auth(nodeA), 'x-forwarded-host': 'auth:evil.com' }), 403, mismatch('node-a.example', 'auth:evil.com'), 'invalid_node');
+    await expectErr(
+      await validate({ ...auth(nodeA), 'x-forwarded-host': 'node-b.evil' }),
+      403,
+      mismatch('node-a.example', 'node-b.evil'),
+      'invalid_node',
+    );
+    await expectErr(
+      await validate({ ...auth(nodeA), 'x-forwarded-host': 'auth:evil.com' }),
+      403,
+      mismatch('node-a.example', 'auth:evil.com'),
+      'invalid_node',
+    );
     await expectOk(await validate({ ...auth(nodeA), 'x-forwarded-host': 'auth:2428' }), keyId);
   });
 
@@ -448,7 +501,12 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
       'invalid_node',
     );
     // The bypass host is only a bypass when it is the request host; node_host replaces it.
-    await expectErr(await validate({ ...auth(a), host: 'auth:3001' }, 'GET', s), 403, mismatch('node-a.example', 'node-b.example'), 'invalid_node');
+    await expectErr(
+      await validate({ ...auth(a), host: 'auth:3001' }, 'GET', s),
+      403,
+      mismatch('node-a.example', 'node-b.example'),
+      'invalid_node',
+    );
   });
 
   it('with jwt.node_host = localhost:2428', async () => {
@@ -462,7 +520,12 @@ describe('Security: host spoofing and node binding on /auth/validate (§4.6)', (
 
   it('the node check runs before the key and session checks (row 3 before rows 4–5)', async () => {
     const pair = await mintPair(t, { sub: 'd'.repeat(64), nodeUrl: 'https://node1.example.com', session: false });
-    await expectErr(await validate({ ...auth(pair.access), host: 'other.example' }), 403, mismatch('node1.example.com', 'other.example'), 'invalid_node');
+    await expectErr(
+      await validate({ ...auth(pair.access), host: 'other.example' }),
+      403,
+      mismatch('node1.example.com', 'other.example'),
+      'invalid_node',
+    );
     await expectErr(await validate({ ...auth(pair.access), host: 'node1.example.com' }), 401, 'Key not found', 'invalid_token');
   });
 });

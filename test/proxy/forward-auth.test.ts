@@ -61,11 +61,19 @@ beforeAll(async () => {
 
   // The reference node without a guard (examples/node-server/server.js --auth-mode proxy).
   nodePort = await onFreePort(async (port) => {
-    const node = new Child('node', process.execPath, [join(ROOT, 'examples', 'node-server', 'server.js'), '--auth-mode', 'proxy', '--port', String(port)], {
-      cwd: dir,
-    });
+    const node = new Child(
+      'node',
+      process.execPath,
+      [join(ROOT, 'examples', 'node-server', 'server.js'), '--auth-mode', 'proxy', '--port', String(port)],
+      {
+        cwd: dir,
+      },
+    );
     try {
-      await node.waitForLine((line) => line === `node listening on http://127.0.0.1:${port} (auth-mode proxy)`, 'the node listening');
+      await node.waitForLine(
+        (line) => line === `node listening on http://127.0.0.1:${port} (auth-mode proxy)`,
+        'the node listening',
+      );
     } catch (e) {
       node.kill();
       throw e;
@@ -101,15 +109,20 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
   });
   afterAll(() => proxy?.stop());
 
-  it('no token → 401 missing_token with mero-auth\'s envelope, on every guarded route (the Python client probe)', async () => {
-    for (const [method, path] of [['GET', '/admin-api/contexts'], ['POST', '/jsonrpc'], ['GET', '/sse'], ['PUT', '/admin-api/blobs']]) {
+  it("no token → 401 missing_token with mero-auth's envelope, on every guarded route (the Python client probe)", async () => {
+    for (const [method, path] of [
+      ['GET', '/admin-api/contexts'],
+      ['POST', '/jsonrpc'],
+      ['GET', '/sse'],
+      ['PUT', '/admin-api/blobs'],
+    ]) {
       await expectValidateError(await fetch(`${base}${path}`, { method }), 401, 'missing_token', 'No token provided');
     }
     const head = await fetch(`${base}/admin-api/contexts`, { method: 'HEAD' });
     expect([head.status, head.headers.get('x-auth-error')]).toEqual([401, 'missing_token']);
   });
 
-  it('a refusal keeps mero-auth\'s CORS headers, so a browser can read X-Auth-Error', async () => {
+  it("a refusal keeps mero-auth's CORS headers, so a browser can read X-Auth-Error", async () => {
     const res = await fetch(`${base}/admin-api/contexts`, { headers: { origin: 'http://app.example' } });
     expect(res.status).toBe(401);
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
@@ -117,17 +130,37 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
   });
 
   it('a malformed token → 401 invalid_token', async () => {
-    await expectValidateError(await fetch(`${base}/admin-api/contexts`, { headers: bearer('not-a-jwt') }), 401, 'invalid_token', /^Invalid token: /);
+    await expectValidateError(
+      await fetch(`${base}/admin-api/contexts`, { headers: bearer('not-a-jwt') }),
+      401,
+      'invalid_token',
+      /^Invalid token: /,
+    );
   });
 
   it('permission decisions come from /auth/validate: [context:list] reads the contexts and is 403 permission_denied elsewhere', async () => {
     const list = await fetch(`${base}/admin-api/contexts`, { headers: bearer(reader.access) });
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual({ data: { contexts: expect.any(Array) } }); // the node answered
-    await expectValidateError(await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: bearer(reader.access) }), 403, 'permission_denied', 'Permission denied');
+    await expectValidateError(
+      await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: bearer(reader.access) }),
+      403,
+      'permission_denied',
+      'Permission denied',
+    );
     await expectValidateError(await rpc(base, reader.access, 'query'), 403, 'permission_denied', 'Permission denied');
-    await expectValidateError(await fetch(`${base}/admin-api/blobs`, { method: 'PUT', headers: bearer(reader.access) }), 403, 'permission_denied', 'Permission denied');
-    await expectValidateError(await fetch(`${base}/admin-api/usage`, { headers: bearer(reader.access) }), 403, 'permission_denied', 'Permission denied');
+    await expectValidateError(
+      await fetch(`${base}/admin-api/blobs`, { method: 'PUT', headers: bearer(reader.access) }),
+      403,
+      'permission_denied',
+      'Permission denied',
+    );
+    await expectValidateError(
+      await fetch(`${base}/admin-api/usage`, { headers: bearer(reader.access) }),
+      403,
+      'permission_denied',
+      'Permission denied',
+    );
     // An admin token goes everywhere.
     expect((await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: bearer(root.access) })).status).toBe(200);
   });
@@ -139,21 +172,28 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
       { 'x-forwarded-method': 'OPTIONS' },
     ];
     for (const spoof of spoofs) {
-      const res = await fetch(`${base}/admin-api/namespaces`, { method: 'POST', headers: { ...bearer(reader.access), ...spoof } });
+      const res = await fetch(`${base}/admin-api/namespaces`, {
+        method: 'POST',
+        headers: { ...bearer(reader.access), ...spoof },
+      });
       await expectValidateError(res, 403, 'permission_denied', 'Permission denied');
     }
     // Nor can a token be smuggled in through a forged X-Forwarded-Uri query.
-    const smuggled = await fetch(`${base}/admin-api/contexts`, { headers: { 'x-forwarded-uri': `/admin-api/contexts?token=${reader.access}` } });
+    const smuggled = await fetch(`${base}/admin-api/contexts`, {
+      headers: { 'x-forwarded-uri': `/admin-api/contexts?token=${reader.access}` },
+    });
     await expectValidateError(smuggled, 401, 'missing_token', 'No token provided');
   });
 
   it('a client-sent X-Forwarded-Host does not reach the node-binding check (the proxy sets it)', async () => {
     // The root token is bound to this proxy's host; a forged host would make it fail (403 invalid_node).
-    const res = await fetch(`${base}/admin-api/contexts`, { headers: { ...bearer(root.access), 'x-forwarded-host': 'evil.example' } });
+    const res = await fetch(`${base}/admin-api/contexts`, {
+      headers: { ...bearer(root.access), 'x-forwarded-host': 'evil.example' },
+    });
     expect(res.status).toBe(200);
   });
 
-  it('the node sees the identity mero-auth vouched for, never the client\'s X-Auth-User / X-Auth-Permissions', async () => {
+  it("the node sees the identity mero-auth vouched for, never the client's X-Auth-User / X-Auth-Permissions", async () => {
     const res = await rpc(base, executor.access, 'query', {}, { 'x-auth-user': subOfRoot(), 'x-auth-permissions': 'admin' });
     expect(res.status).toBe(200);
     const json = (await res.json()) as { result: { identity: unknown } };
@@ -168,14 +208,18 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
     expect((await fetch(`${base}/admin-api/is-authed`)).status).toBe(200);
     const preflight = await fetch(`${base}/jsonrpc`, {
       method: 'OPTIONS',
-      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin: 'http://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
     expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
   });
 
-  it('mero-auth\'s own routes pass through: the HEAD /auth/validate session probe and /admin/*', async () => {
+  it("mero-auth's own routes pass through: the HEAD /auth/validate session probe and /admin/*", async () => {
     const probe = await fetch(`${base}/auth/validate`, { method: 'HEAD', headers: bearer(reader.access) });
     expect([probe.status, probe.headers.get('x-auth-user')]).toEqual([200, reader.keyId]);
     const identity = await fetch(`${base}/admin/identity`, { headers: bearer(root.access) });
@@ -186,7 +230,12 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
     const doomed = await mintClient(base, root.access, ['context:list']);
     expect((await fetch(`${base}/admin-api/contexts`, { headers: bearer(doomed.access) })).status).toBe(200);
     await revokeKey(base, root.access, doomed.keyId);
-    await expectValidateError(await fetch(`${base}/admin-api/contexts`, { headers: bearer(doomed.access) }), 403, 'token_revoked', 'Key has been revoked');
+    await expectValidateError(
+      await fetch(`${base}/admin-api/contexts`, { headers: bearer(doomed.access) }),
+      403,
+      'token_revoked',
+      'Key has been revoked',
+    );
   });
 
   it('a WebSocket authenticates with ?token= (X-Forwarded-Uri carries it) and gets the events it subscribed to; without it → 401', async () => {
@@ -204,7 +253,10 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
     try {
       expect(await wsSubscribe(ok.ws, ok.messages, [`ctx-${kind}`])).toEqual({ id: 7, result: { contextIds: [`ctx-${kind}`] } });
       await rpc(base, executor.access, 'mutate', { contextId: `ctx-${kind}`, data: kind });
-      expect(await ok.messages.next()).toEqual({ id: null, result: { contextId: `ctx-${kind}`, type: 'StateMutation', data: kind } });
+      expect(await ok.messages.next()).toEqual({
+        id: null,
+        result: { contextId: `ctx-${kind}`, type: 'StateMutation', data: kind },
+      });
     } finally {
       ok.ws.close();
     }
@@ -227,7 +279,12 @@ describe.each<ProxyKind>(['nginx', 'caddy'])('%s in front of the node (proxy mod
 
   it('another spelling of a path cannot reach a route the token may not call', async () => {
     const none = await mintClient(base, root.access, []);
-    await expectValidateError(await fetch(`${base}/admin-api/contexts`, { headers: bearer(none.access) }), 403, 'permission_denied', 'Permission denied');
+    await expectValidateError(
+      await fetch(`${base}/admin-api/contexts`, { headers: bearer(none.access) }),
+      403,
+      'permission_denied',
+      'Permission denied',
+    );
     // mero-auth sees no table row for the raw path; the node refuses a path that decoding changes.
     expect((await fetch(`${base}/%61dmin-api/contexts`, { headers: bearer(none.access) })).status).toBe(404);
     // An encoded slash is refused by mero-auth (permissions.md §12).

@@ -42,7 +42,11 @@ export class Child {
     args: string[],
     opts: { cwd: string; env?: NodeJS.ProcessEnv },
   ) {
-    this.child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     for (const stream of [this.child.stdout, this.child.stderr]) {
       if (stream) {
         createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
@@ -105,7 +109,8 @@ export class Child {
     for (;;) {
       if (!this.alive) throw new Error(`${this.name} exited before listening on ${port}\n${this.describe()}`);
       if (await canConnect(port)) return;
-      if (Date.now() > deadline) throw new Error(`${this.name} not listening on ${port} within ${timeoutMs} ms\n${this.describe()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.name} not listening on ${port} within ${timeoutMs} ms\n${this.describe()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -160,7 +165,9 @@ export function ensureProxies(): Record<ProxyKind, string> {
   if (missing.length > 0) {
     const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (!isRoot || which('apt-get') === undefined) {
-      throw new Error(`the proxy tests need ${missing.join(' and ')}: run 'apt-get install -y ${missing.join(' ')}' (Debian) or 'bash .ci/run' as root`);
+      throw new Error(
+        `the proxy tests need ${missing.join(' and ')}: run 'apt-get install -y ${missing.join(' ')}' (Debian) or 'bash .ci/run' as root`,
+      );
     }
     const run = (args: string[]) => {
       const r = spawnSync('apt-get', args, {
@@ -209,7 +216,8 @@ export async function nginxConfig(dir: string, port: number, up: Upstreams): Pro
     [`server ${AUTH_ADDR};`, `server 127.0.0.1:${up.authPort};`],
     [`server ${NODE_ADDR};`, `server 127.0.0.1:${up.nodePort};`],
   ]);
-  if ((server.match(/^\s*listen\s/gm) ?? []).length !== 1) throw new Error('the nginx template must have exactly one listen directive');
+  if ((server.match(/^\s*listen\s/gm) ?? []).length !== 1)
+    throw new Error('the nginx template must have exactly one listen directive');
   const tmp = join(dir, 'tmp');
   await mkdir(tmp, { recursive: true });
   await writeFile(join(dir, 'mero-auth.conf'), server);

@@ -186,7 +186,12 @@ describe('CachingStore coherence with a change feed (unchanged by the byte budge
     const feed: ChangeFeed = { subscribe: (l) => void (listener = l), coherent: () => coherent };
     const { inner, counter } = countingInner(feed);
     const store = new CachingStore(inner, ['k:']);
-    return { store, counter, emit: (keys: readonly string[] | 'all') => listener(keys), setCoherent: (c: boolean) => (coherent = c) };
+    return {
+      store,
+      counter,
+      emit: (keys: readonly string[] | 'all') => listener(keys),
+      setCoherent: (c: boolean) => (coherent = c),
+    };
   }
 
   it('a key the feed reports is read afresh; "all" drops everything', async () => {

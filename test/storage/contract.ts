@@ -8,8 +8,7 @@ export interface StoreHandle {
 
 const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
-const utf8Compare = (a: string, b: string): number =>
-  Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+const utf8Compare = (a: string, b: string): number => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 
 async function collect(entries: AsyncIterable<[string, Uint8Array]>): Promise<Array<[string, Uint8Array]>> {
   const out: Array<[string, Uint8Array]> = [];
@@ -152,12 +151,7 @@ export function runStoreContract(name: string, make: () => Promise<StoreHandle>)
       ]);
       expect((await store.scan('idx:a:')).map(([k]) => k)).toEqual(['idx:a:1', 'idx:a:2']);
       expect((await store.scan('idx:ab:')).map(([k]) => k)).toEqual(['idx:ab:1']);
-      expect((await store.scan('idx:a')).map(([k]) => k)).toEqual([
-        'idx:a',
-        'idx:a:1',
-        'idx:a:2',
-        'idx:ab:1',
-      ]);
+      expect((await store.scan('idx:a')).map(([k]) => k)).toEqual(['idx:a', 'idx:a:1', 'idx:a:2', 'idx:ab:1']);
       expect(await store.scan('idx:c')).toEqual([]);
       expect(await store.scan('nothing')).toEqual([]);
     });
@@ -175,10 +169,7 @@ export function runStoreContract(name: string, make: () => Promise<StoreHandle>)
       await store.put('m;', bytes(9));
       expect((await store.scan('q\u007f')).map(([k]) => k)).toEqual(['q\u007f', 'q\u007fz']);
       expect((await store.scan('r\u00bf')).map(([k]) => k)).toEqual(['r\u00bf', 'r\u00bf\u{10FFFF}']);
-      expect((await store.scan('m:\u{10FFFF}')).map(([k]) => k)).toEqual([
-        'm:\u{10FFFF}',
-        'm:\u{10FFFF}\u{10FFFF}',
-      ]);
+      expect((await store.scan('m:\u{10FFFF}')).map(([k]) => k)).toEqual(['m:\u{10FFFF}', 'm:\u{10FFFF}\u{10FFFF}']);
     });
 
     it('scans everything with the empty prefix', async () => {
@@ -276,7 +267,9 @@ export function runStoreContract(name: string, make: () => Promise<StoreHandle>)
       expect([...seen].sort(utf8Compare)).toEqual(seen); // strictly ordered, no repeats
       expect(new Set(seen).size).toBe(seen.length);
       expect((await store.scan('w:')).map(([k]) => k)).toEqual(
-        [...pending, ...Array.from({ length: Math.floor(N / 300) }, (_, i) => `${numbered('w:', 300 * (i + 1) - 2)}a`)].sort(utf8Compare),
+        [...pending, ...Array.from({ length: Math.floor(N / 300) }, (_, i) => `${numbered('w:', 300 * (i + 1) - 2)}a`)].sort(
+          utf8Compare,
+        ),
       );
     });
 

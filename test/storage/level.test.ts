@@ -133,9 +133,7 @@ describe('LevelStore ownership', () => {
     const err = await LevelStore.open(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageOpenError);
     expect((err as StorageOpenError).code).toBe('STORAGE_OPEN_FAILED');
-    expect((err as Error).message).toMatch(
-      new RegExp(`^storage at ${escapeRegExp(path)} cannot be opened: \\S`),
-    );
+    expect((err as Error).message).toMatch(new RegExp(`^storage at ${escapeRegExp(path)} cannot be opened: \\S`));
     // Nothing of the foreign store was rewritten.
     expect(await readFile(join(path, 'CURRENT'), 'utf8')).toBe('MANIFEST-000005\n');
   });
@@ -260,7 +258,12 @@ describe('LevelStore durability', () => {
       const store = await open(join(root, 'db'));
       const first = store.put('a', bytes(1));
       await firstIn.promise;
-      const grouped = [store.put('b', bytes(2)), store.put('c', bytes(3))].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+      const grouped = [store.put('b', bytes(2)), store.put('c', bytes(3))].map((p) =>
+        p.then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      );
       releaseFirst.resolve();
       await first;
       expect(await Promise.all(grouped)).toEqual(['disk full', 'disk full']);

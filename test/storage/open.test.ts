@@ -42,8 +42,6 @@ describe('openStore', () => {
   it('passes the lock error through', async () => {
     const path = await tempPath();
     opened.push(await openStore({ type: 'level', path }));
-    await expect(openStore({ type: 'level', path })).rejects.toThrow(
-      `storage at ${path} is locked by another process`,
-    );
+    await expect(openStore({ type: 'level', path })).rejects.toThrow(`storage at ${path} is locked by another process`);
   });
 });

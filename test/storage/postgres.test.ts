@@ -170,11 +170,7 @@ describeWithPostgres('PostgresStore across instances', () => {
           await s.put('counter', encodeJson(n + 1));
           inside--;
         });
-      await within(
-        Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 === 0 ? a : b))),
-        20_000,
-        '20 sections',
-      );
+      await within(Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 === 0 ? a : b))), 20_000, '20 sections');
       expect(maxInside).toBe(1);
       expect(decodeJson<number>((await b.get('counter')) as Uint8Array)).toBe(20);
     });
@@ -519,7 +515,7 @@ describeWithPostgres('PostgresStore across instances', () => {
         await within(arrived, 5_000, `B to hear of change ${v}`);
         expect(cache.peekJson('rec:k')).toBeUndefined(); // evicted
         expect(await cache.getJson('rec:k')).toEqual({ v });
-        expect(decodeJson(await cache.get('rec:k') as Uint8Array)).toEqual({ v });
+        expect(decodeJson((await cache.get('rec:k')) as Uint8Array)).toEqual({ v });
       }
       const deleted = nextDelivery(b, 'rec:k');
       await a.del('rec:k');
@@ -553,7 +549,7 @@ describeWithPostgres('PostgresStore across instances', () => {
         Buffer.from(JSON.stringify({ v: 2 })),
       ]);
       expect(await cache.getJson('rec:x')).toEqual({ v: 2 });
-      expect(decodeJson(await cache.get('rec:x') as Uint8Array)).toEqual({ v: 2 });
+      expect(decodeJson((await cache.get('rec:x')) as Uint8Array)).toEqual({ v: 2 });
       expect(cache.peekJson('rec:x')).toBeUndefined();
 
       // One successful feed read makes it coherent again, from the time the read started.
@@ -603,7 +599,11 @@ describeWithPostgres('PostgresStore across instances', () => {
       await a.put('rec:10049', bytes('live'));
       await b.poll();
       expect(text(await cache.get('rec:10049'))).toBe('live');
-      const ops = Array.from({ length: 10_050 }, (_, i) => ({ type: 'put' as const, key: `rec:${String(i).padStart(5, '0')}`, value: bytes('x') }));
+      const ops = Array.from({ length: 10_050 }, (_, i) => ({
+        type: 'put' as const,
+        key: `rec:${String(i).padStart(5, '0')}`,
+        value: bytes('x'),
+      }));
       ops.push({ type: 'put', key: 'rec:10049', value: bytes('revoked') });
       await a.batch(ops);
       const seen = recordDeliveries(b);
@@ -664,17 +664,29 @@ describeWithPostgres('PostgresStore across instances', () => {
       const module = join(dirname(inject('meroAuthCli')), 'storage', 'postgres.js');
       const child = new Child('pg-section-drop.mjs', [module, url]);
       try {
-        await within(child.waitForLine((l) => l === 'IN-SECTION'), 10_000, 'the child to enter its section');
+        await within(
+          child.waitForLine((l) => l === 'IN-SECTION'),
+          10_000,
+          'the child to enter its section',
+        );
         const killed = await raw.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = 'mero-auth' AND state = 'idle in transaction'`,
         );
         expect(killed.rowCount).toBe(1);
         child.proc.stdin.write('go\n');
-        expect(await within(child.waitForLine((l) => l.startsWith('SECTION-')), 10_000, 'the section to end')).toBe(
-          'SECTION-REJECTED StoreUnavailableError',
+        expect(
+          await within(
+            child.waitForLine((l) => l.startsWith('SECTION-')),
+            10_000,
+            'the section to end',
+          ),
+        ).toBe('SECTION-REJECTED StoreUnavailableError');
+        await within(
+          child.waitForLine((l) => l === 'SURVIVED'),
+          10_000,
+          'the store to answer again',
         );
-        await within(child.waitForLine((l) => l === 'SURVIVED'), 10_000, 'the store to answer again');
         expect(await raw.query("SELECT 1 FROM mero_auth_kv WHERE key = 'in-section'::bytea")).toMatchObject({ rowCount: 0 });
       } finally {
         await child.kill();
@@ -685,10 +697,7 @@ describeWithPostgres('PostgresStore across instances', () => {
   describe('migration', () => {
     it('two instances opening an empty database at once both succeed and migrate once', async () => {
       const url = await createDatabase(sharedPgUrl(), 'migrate');
-      const [s1, s2] = await Promise.all([
-        PostgresStore.open(pgOptions(url)),
-        PostgresStore.open(pgOptions(url)),
-      ]);
+      const [s1, s2] = await Promise.all([PostgresStore.open(pgOptions(url)), PostgresStore.open(pgOptions(url))]);
       opened.push(s1, s2);
       const raw = await rawClient(url);
       const v = await raw.query<{ version: number }>('SELECT version FROM mero_auth_schema');

@@ -37,9 +37,7 @@ export function corsPolicy(opts: CorsOptions): CorsPolicy {
         allowMethods: opts.allowedMethods,
         allowHeaders: opts.allowedHeaders.map((h) => h.toLowerCase()),
       });
-  const allowed = new Map(
-    opts.allowedOrigins.map((o) => [o, Object.freeze({ ...EXPLICIT, 'access-control-allow-origin': o })]),
-  );
+  const allowed = new Map(opts.allowedOrigins.map((o) => [o, Object.freeze({ ...EXPLICIT, 'access-control-allow-origin': o })]));
   return {
     isPreflight: (c) => c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined,
     async preflight(c) {

@@ -90,9 +90,7 @@ export function logRouteRefusal(log: Logger, c: Context, err: AuthError, adminKe
   if (forwardedMethod !== undefined && forwardedUri !== undefined) {
     const forwardedPath = pathOfUri(forwardedUri);
     refusal.forwarded = { method: forwardedMethod, path: forwardedPath };
-    refusal.required = determineRequiredPermissions(forwardedMethod, forwardedPath).map((p) =>
-      logSafe(renderPermission(p)),
-    );
+    refusal.required = determineRequiredPermissions(forwardedMethod, forwardedPath).map((p) => logSafe(renderPermission(p)));
   }
   logRefusal(log, 'info', refusal);
 }

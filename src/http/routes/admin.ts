@@ -140,9 +140,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   refuse('/admin/keys/:key_id/clients/:client_id');
 
   // §5.9, §5.10
-  app.get('/admin/keys/:key_id/permissions', async (c) =>
-    ok(c, { permissions: await keyPermissions(core, param(c, 'key_id')) }),
-  );
+  app.get('/admin/keys/:key_id/permissions', async (c) => ok(c, { permissions: await keyPermissions(core, param(c, 'key_id')) }));
   app.put('/admin/keys/:key_id/permissions', async (c) => {
     const body = await readJsonBody(c, updatePermissionsBody);
     const permissions = await updateKeyPermissions(core, adminCaller(c).permissions, param(c, 'key_id'), body);
