@@ -104,7 +104,9 @@ async function stop(svc) {
 function rss(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+  // RssFile is mostly LevelDB's memory-mapped table files: page cache the kernel can drop, unlike
+  // RssAnon (heap, allocator arenas, LevelDB's block cache).
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -129,6 +131,7 @@ async function health(port) {
 }
 
 const mb = (n) => `${n.toFixed(0).padStart(5)} MB`;
+const split = (r) => `anon ${mb(r.anon).trim()} + file-backed ${mb(r.file).trim()}`;
 const work = mkdtempSync(join(tmpdir(), 'mero-auth-bench-memory-'));
 const lines = [];
 try {
@@ -232,18 +235,18 @@ try {
     `seeded ${SESSIONS.toLocaleString('en-US')} live + ${EXPIRED.toLocaleString('en-US')} expired sessions (and ${EXPIRED.toLocaleString('en-US')} expired refresh markers) in ${seedSeconds.toFixed(1)} s`,
   );
   lines.push(`time to ready (spawn → /auth/health 200)          ${readyMs.toFixed(0).padStart(5)} ms`);
-  lines.push(`RSS when ready                                    ${mb(afterStart.rss)}   (peak so far ${mb(afterStart.peak)})`);
+  lines.push(`RSS when ready                                    ${mb(afterStart.rss)}   (${split(afterStart)}; peak so far ${mb(afterStart.peak)})`);
   lines.push(
-    `RSS after the start-up sweep (done at ${(sweptMs / 1000).toFixed(1)} s; deleted ${swept?.[1] ?? '?'} sessions, ${swept?.[2] ?? '?'} markers) ${mb(afterSweep.rss)}   (peak so far ${mb(afterSweep.peak)})`,
+    `RSS after the start-up sweep (done at ${(sweptMs / 1000).toFixed(1)} s; deleted ${swept?.[1] ?? '?'} sessions, ${swept?.[2] ?? '?'} markers) ${mb(afterSweep.rss)}   (${split(afterSweep)}; peak so far ${mb(afterSweep.peak)})`,
   );
   const counts = [...statuses].map(([s, n]) => `${n.toLocaleString('en-US')} × ${s}`).join(', ');
   lines.push(
-    `RSS after one validate per live session           ${mb(afterTouch.rss)}   (peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections)`,
+    `RSS after one validate per live session           ${mb(afterTouch.rss)}   (${split(afterTouch)}; peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections)`,
   );
   const heap = (h) =>
     `live JS heap after a full GC ${mb(h.heapUsed)} (heap reserved ${mb(h.heapTotal)}, external ${mb(h.external)})`;
   lines.push(`  after the sweep: ${heap(heapAfterSweep)}`);
-  lines.push(`  after the validates: ${heap(heapAfterTouch)}; RSS after that GC ${mb(afterTouchGc.rss)}`);
+  lines.push(`  after the validates: ${heap(heapAfterTouch)}; RSS after that GC ${mb(afterTouchGc.rss)} (${split(afterTouchGc)})`);
   console.log(`\nmero-auth memory bench — node ${process.version}\n`);
   for (const l of lines) console.log(l);
 } finally {
