@@ -235,7 +235,9 @@ try {
     `seeded ${SESSIONS.toLocaleString('en-US')} live + ${EXPIRED.toLocaleString('en-US')} expired sessions (and ${EXPIRED.toLocaleString('en-US')} expired refresh markers) in ${seedSeconds.toFixed(1)} s`,
   );
   lines.push(`time to ready (spawn → /auth/health 200)          ${readyMs.toFixed(0).padStart(5)} ms`);
-  lines.push(`RSS when ready                                    ${mb(afterStart.rss)}   (${split(afterStart)}; peak so far ${mb(afterStart.peak)})`);
+  lines.push(
+    `RSS when ready                                    ${mb(afterStart.rss)}   (${split(afterStart)}; peak so far ${mb(afterStart.peak)})`,
+  );
   lines.push(
     `RSS after the start-up sweep (done at ${(sweptMs / 1000).toFixed(1)} s; deleted ${swept?.[1] ?? '?'} sessions, ${swept?.[2] ?? '?'} markers) ${mb(afterSweep.rss)}   (${split(afterSweep)}; peak so far ${mb(afterSweep.peak)})`,
   );
@@ -246,7 +248,9 @@ try {
   const heap = (h) =>
     `live JS heap after a full GC ${mb(h.heapUsed)} (heap reserved ${mb(h.heapTotal)}, external ${mb(h.external)})`;
   lines.push(`  after the sweep: ${heap(heapAfterSweep)}`);
-  lines.push(`  after the validates: ${heap(heapAfterTouch)}; RSS after that GC ${mb(afterTouchGc.rss)} (${split(afterTouchGc)})`);
+  lines.push(
+    `  after the validates: ${heap(heapAfterTouch)}; RSS after that GC ${mb(afterTouchGc.rss)} (${split(afterTouchGc)})`,
+  );
   console.log(`\nmero-auth memory bench — node ${process.version}\n`);
   for (const l of lines) console.log(l);
 } finally {
