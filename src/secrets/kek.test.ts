@@ -153,7 +153,64 @@ describe('resolveKek: a store shared by several instances (postgres)', () => {
     const attempt = resolveKek({ ...opts, env: {} });
     await expect(attempt).rejects.toBeInstanceOf(SecretsError);
     await expect(attempt).rejects.toThrow(
-      'MERO_AUTH_SECRET_KEK must be set when storage.type is "postgres": every instance needs the same key-encryption key',
+      'MERO_AUTH_SECRET_KEK (or MERO_AUTH_SECRET_KEK_FILE) must be set when storage.type is "postgres": every instance needs the same key-encryption key',
+    );
+  });
+});
+
+describe('resolveKek: MERO_AUTH_SECRET_KEK_FILE (the KEK apart from the data)', () => {
+  const sha = (text: string) => new Uint8Array(createHash('sha256').update(text, 'utf8').digest());
+
+  it('reads the passphrase from the file, one trailing newline dropped: the same key as the variable', async () => {
+    const secret = join(dir, 'kek-secret');
+    await writeFile(secret, 'a shared passphrase\n');
+    const storagePath = join(dir, 'auth');
+    const kek = await level(storagePath, { MERO_AUTH_SECRET_KEK_FILE: secret });
+    expect(kek).toEqual(sha('a shared passphrase'));
+    expect(kek).toEqual(await level(storagePath, { MERO_AUTH_SECRET_KEK: 'a shared passphrase' }));
+    await writeFile(secret, 'crlf passphrase\r\n');
+    expect(await level(storagePath, { MERO_AUTH_SECRET_KEK_FILE: secret })).toEqual(sha('crlf passphrase'));
+  });
+
+  it('creates no KEK file beside the data directory', async () => {
+    const secret = join(dir, 'kek-secret');
+    await writeFile(secret, 'x');
+    await level(join(dir, 'auth'), { MERO_AUTH_SECRET_KEK_FILE: secret });
+    await expect(stat(join(dir, 'auth.kek'))).rejects.toThrow('ENOENT');
+  });
+
+  it('satisfies postgres mode', async () => {
+    const secret = join(dir, 'kek-secret');
+    await writeFile(secret, 'shared passphrase');
+    const kek = await resolveKek({
+      env: { MERO_AUTH_SECRET_KEK_FILE: secret },
+      storageType: 'postgres',
+      storagePath: 'unused',
+      warn,
+    });
+    expect(kek).toEqual(sha('shared passphrase'));
+  });
+
+  it('refuses both sources at once rather than pick one', async () => {
+    const secret = join(dir, 'kek-secret');
+    await writeFile(secret, 'one');
+    const attempt = level(join(dir, 'auth'), { MERO_AUTH_SECRET_KEK: 'two', MERO_AUTH_SECRET_KEK_FILE: secret });
+    await expect(attempt).rejects.toBeInstanceOf(SecretsError);
+    await expect(attempt).rejects.toThrow('set only one of MERO_AUTH_SECRET_KEK and MERO_AUTH_SECRET_KEK_FILE');
+  });
+
+  it('refuses a missing file, naming it, and never falls back to a KEK file', async () => {
+    const missing = join(dir, 'no-such-secret');
+    const attempt = level(join(dir, 'auth'), { MERO_AUTH_SECRET_KEK_FILE: missing });
+    await expect(attempt).rejects.toThrow(`cannot read MERO_AUTH_SECRET_KEK_FILE ${missing}: `);
+    await expect(stat(join(dir, 'auth.kek'))).rejects.toThrow('ENOENT');
+  });
+
+  it('refuses an empty file (or one holding only a newline)', async () => {
+    const secret = join(dir, 'kek-secret');
+    await writeFile(secret, '\n');
+    await expect(level(join(dir, 'auth'), { MERO_AUTH_SECRET_KEK_FILE: secret })).rejects.toThrow(
+      `MERO_AUTH_SECRET_KEK_FILE ${secret} is empty`,
     );
   });
 });

@@ -1,10 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { open, mkdir, unlink } from 'node:fs/promises';
+import { open, mkdir, readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SecretsError } from './errors.js';
 import { SECRET_BYTES } from './generate.js';
 
 export const KEK_ENV = 'MERO_AUTH_SECRET_KEK';
+/** A file holding the passphrase instead (Docker and Kubernetes secrets): the KEK then lives apart from the data. */
+export const KEK_FILE_ENV = 'MERO_AUTH_SECRET_KEK_FILE';
 const KEK_BYTES = SECRET_BYTES;
 
 export interface ResolveKekOptions {
@@ -22,20 +24,45 @@ export function kekFilePath(storagePath: string): string {
 
 /** The key-encryption key for sealed secrets; first match wins (wire §4.8). */
 export async function resolveKek(opts: ResolveKekOptions): Promise<Uint8Array> {
-  const fromEnv = opts.env[KEK_ENV];
-  if (fromEnv !== undefined && fromEnv !== '') {
-    // Hashing accepts a passphrase of any length and yields exactly 32 bytes.
-    return new Uint8Array(createHash('sha256').update(fromEnv, 'utf8').digest());
-  }
+  const passphrase = await passphraseFromEnv(opts.env);
+  if (passphrase !== undefined) return kekOfPassphrase(passphrase);
   if (opts.storageType === 'memory') return processKek();
   if (opts.storageType === 'postgres') {
     // Every instance must unseal the same secrets, and a file beside one instance is not shared.
     throw new SecretsError(
-      `${KEK_ENV} must be set when storage.type is "postgres": every instance needs the same key-encryption key`,
+      `${KEK_ENV} (or ${KEK_FILE_ENV}) must be set when storage.type is "postgres": every instance needs the same key-encryption key`,
     );
   }
   return readOrCreateKekFile(kekFilePath(opts.storagePath), opts.warn);
 }
+
+/** Hashing accepts a passphrase of any length and yields exactly 32 bytes. */
+function kekOfPassphrase(passphrase: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(passphrase, 'utf8').digest());
+}
+
+/** The passphrase from MERO_AUTH_SECRET_KEK or the file MERO_AUTH_SECRET_KEK_FILE names; never both. */
+async function passphraseFromEnv(env: Record<string, string | undefined>): Promise<string | undefined> {
+  const direct = nonEmpty(env[KEK_ENV]);
+  const file = nonEmpty(env[KEK_FILE_ENV]);
+  if (direct !== undefined && file !== undefined) {
+    // Two sources could disagree, and picking one silently could unseal with the wrong key.
+    throw new SecretsError(`set only one of ${KEK_ENV} and ${KEK_FILE_ENV}`);
+  }
+  if (file === undefined) return direct;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new SecretsError(`cannot read ${KEK_FILE_ENV} ${file}: ${errorText(e)}`, { cause: e });
+  }
+  // Secret files are usually written with a trailing newline (echo, kubectl create secret --from-file).
+  const passphrase = text.replace(/\r?\n$/, '');
+  if (passphrase === '') throw new SecretsError(`${KEK_FILE_ENV} ${file} is empty`);
+  return passphrase;
+}
+
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 
 let memoryKek: Uint8Array | undefined;
 
