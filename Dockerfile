@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript, build the login page (dist/frontend), install production
-# dependencies (native argon2/LevelDB).
-FROM node:20-bookworm-slim AS build
+# dependencies (native argon2/LevelDB). Node 24: an LTS line supported until April 2028 (Node 20's
+# support ended in April 2026); the native modules are Node-API prebuilds, so no rebuild per line.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -13,8 +14,10 @@ COPY src ./src
 COPY frontend ./frontend
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: no compilers, a non-root user, data on a volume.
-FROM node:20-bookworm-slim
+# Runtime stage: no compilers, a non-root user, data on a volume. The KEK does not belong in that
+# volume (a copy of it would hold both the sealed secrets and their key): pass it as a secret file
+# with MERO_AUTH_SECRET_KEK_FILE (README, Docker). Without one, the service creates /data/auth.kek.
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     AUTH__LISTEN_ADDR=0.0.0.0:3001 \
     AUTH__STORAGE__PATH=/data/auth
