@@ -28,7 +28,7 @@ const OTHER_VARIABLES = new Set([
   'MERO_AUTH_ADMIN_PASSWORD_FILE',
 ]);
 
-// biome-ignore lint/suspicious/noExplicitAny: manifests are untyped YAML, walked by field name
+// Manifests are untyped YAML, walked by field name.
 type Doc = any;
 interface EnvVar {
   name: string;
