@@ -3,7 +3,14 @@ import { availableParallelism } from 'node:os';
 // argon2 and LevelDB share libuv's threadpool: leave LevelDB threads while every hashing slot is busy.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
 import { parseArgs } from 'node:util';
-import { AdminEnvError, provisionFromEnv, readAdminEnv, readPasswordFile, stripOneNewline } from './auth/admin-env.js';
+import {
+  AdminEnvError,
+  auditProvision,
+  provisionFromEnv,
+  readAdminEnv,
+  readPasswordFile,
+  stripOneNewline,
+} from './auth/admin-env.js';
 import { provision, ProvisionError } from './auth/provision.js';
 import { loadConfig } from './config/load.js';
 import { isConfigError } from './config/errors.js';
@@ -202,11 +209,15 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
     throw new Exit(2, 'mero-auth: set-admin needs a password: --password-file, --password-stdin or MERO_AUTH_ADMIN_PASSWORD');
   }
   const log = createLogger('warn');
+  // The audit line is written whatever the level (one line, on stderr).
+  const auditLog = createLogger('info');
   const svc = await openOrExit(config, log);
   try {
     const result = await provision(svc.core, username, password, { wait: true });
+    auditProvision(auditLog, 'cli', username, result);
     process.stdout.write(`admin '${username}' ${result.outcome} (key ${shortId(result.keyId)})\n`);
   } catch (e) {
+    auditProvision(auditLog, 'cli', username, e);
     if (e instanceof ProvisionError) throw new Exit(2, `mero-auth: ${e.message}`);
     throw new Exit(1, `mero-auth: ${(e as Error).message}`);
   } finally {

@@ -25,7 +25,7 @@ describe('no admin yet', () => {
     const hint = svc.logRecords().find((r) => typeof r.msg === 'string' && r.msg.includes('set-admin'));
     expect(hint, svc.describe()).toBeDefined();
     expect(hint?.msg).toContain('MERO_AUTH_ADMIN_USER');
-    expect(hint?.level).toBe(30); // info (§7.1)
+    expect(hint?.level).toBe('info'); // §7.1; level names as strings (issue 12)
 
     const providers = await request(`${svc.url}/auth/providers`);
     expect(providers.status).toBe(200);
