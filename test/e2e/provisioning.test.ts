@@ -44,7 +44,8 @@ describe('no admin yet', () => {
       stdin: 'alice-password-1\n',
     });
     expect(busy.code, busy.proc.describe()).toBe(1);
-    expect(busy.stderr).toContain('storage at ./data/auth is locked by another process');
+    expect(busy.stderr).toContain(`the data directory ${join(cwd, 'data', 'auth')} is locked by another process`);
+    expect(busy.stderr).toContain('Stop the running service first');
 
     expect(await svc.stop()).toEqual({ code: 0, signal: null });
 
