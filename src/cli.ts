@@ -209,7 +209,7 @@ function configCheckCommand(values: ReturnType<typeof parse>['values']): number 
 
 const hostPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
 
-/** The password from the terminal, without echo; asked twice unless `once`. */
+/** The password from the terminal, without echo; asked a second time when `confirm`. */
 async function askPassword(username: string, confirm: boolean): Promise<string> {
   try {
     const first = await promptHidden(`Password for '${username}': `, process.stdin, process.stderr);
@@ -247,8 +247,10 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
   let password: string | undefined;
   try {
     if (values['password-file'] !== undefined) password = readPasswordFile(values['password-file'], '--password-file');
-    else if (values['password-stdin'] && process.stdin.isTTY !== true) password = await readStdinLine();
-    else if (username === undefined) {
+    else if (values['password-stdin']) {
+      // A terminal is asked below, without echo; a pipe gives its first line.
+      if (process.stdin.isTTY !== true) password = await readStdinLine();
+    } else if (username === undefined) {
       const creds = readAdminEnv(process.env);
       username = creds?.username;
       password = creds?.password;
