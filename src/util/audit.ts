@@ -21,6 +21,7 @@ export type AuditAction =
   | 'root_key.revoke'
   | 'client_key.revoke'
   | 'client_key.mint'
+  | 'mock_token.mint'
   | 'permissions.update'
   | 'account.create'
   | 'account.update';

@@ -331,3 +331,27 @@ describe('Forward-auth decision lines at debug (-v), request lines at trace (-vv
     }
   });
 });
+
+describe('Audit: POST /auth/mock-token (development only) mints admin tokens', () => {
+  it('a mint and a refused attempt are audit lines; the header value and tokens are not logged', async () => {
+    const w = await adminWorld({ development: { enable_mock_auth: true, mock_auth_header_value: 'Bearer mock-secret' } });
+    const log = capture(w.t, 'info');
+    const res = await w.t.post('/auth/mock-token', { client_name: 'audit-test' }, { authorization: 'Bearer mock-secret' });
+    const pair = await dataOf<{ access_token: string; refresh_token: string }>(res);
+    const keyId = res.headers.get('x-key-id') ?? '';
+    const refused = await w.t.post('/auth/mock-token', { client_name: 'audit-test' }, { authorization: 'Bearer wrong' });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(audits(log.lines)).toEqual([
+      expect.objectContaining({
+        action: 'mock_token.mint',
+        actor: null,
+        target: shortId(keyId),
+        client: CLIENT_PEER,
+        result: 'ok',
+      }),
+      expect.objectContaining({ action: 'mock_token.mint', actor: null, client: CLIENT_PEER, result: 'refused' }),
+    ]);
+    const all = log.raw.join('');
+    for (const secret of ['mock-secret', pair.access_token, pair.refresh_token]) expect(all).not.toContain(secret);
+  });
+});

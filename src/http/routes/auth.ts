@@ -5,6 +5,8 @@ import { mintMockToken } from '../../auth/mock-token.js';
 import { accountExists } from '../../auth/provision.js';
 import { PermissionDenied, validateRequest } from '../../auth/validate.js';
 import { logSafe, shortId, type Logger } from '../../util/logger.js';
+import { audit, auditKey } from '../../util/audit.js';
+import { statusOf } from '../errors.js';
 import { missingPermissions } from '../middleware/refusal-log.js';
 import { AuthError } from '../../errors.js';
 import type { AuthService } from '../../service.js';
@@ -213,7 +215,25 @@ function registerMockToken(app: Hono, svc: AuthService): void {
   const { core } = svc;
   app.post('/auth/mock-token', async (c) => {
     const body = await readJsonBody(c, mockTokenBody);
-    const { keyId, pair } = await mintMockToken(core, c.req.header('authorization'), body);
+    // Mock tokens carry admin: each mint (or refused attempt) leaves an audit line.
+    const peer = peerAddress(c);
+    const client = svc.addresses.resolve(peer, c.req.header('x-forwarded-for')) ?? peer;
+    let minted;
+    try {
+      minted = await mintMockToken(core, c.req.header('authorization'), body);
+    } catch (e) {
+      const refused = e instanceof AuthError && statusOf(e.code) < 500;
+      audit(core.log, {
+        action: 'mock_token.mint',
+        actor: undefined,
+        client,
+        result: refused ? 'refused' : 'error',
+        reason: (e as Error).message,
+      });
+      throw e;
+    }
+    const { keyId, pair } = minted;
+    audit(core.log, { action: 'mock_token.mint', actor: undefined, target: auditKey(keyId), client, result: 'ok' });
     return ok(c, tokenPair(pair), {
       'x-mock-token': 'true',
       'x-key-id': keyId,
