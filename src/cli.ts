@@ -3,9 +3,19 @@ import { availableParallelism } from 'node:os';
 // argon2 and LevelDB share libuv's threadpool: leave LevelDB threads while every hashing slot is busy.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
 import { parseArgs } from 'node:util';
-import { AdminEnvError, provisionFromEnv, readAdminEnv, readPasswordFile, stripOneNewline } from './auth/admin-env.js';
+import {
+  AdminEnvError,
+  auditProvision,
+  provisionFromEnv,
+  readAdminEnv,
+  readPasswordFile,
+  stripOneNewline,
+} from './auth/admin-env.js';
 import { provision, ProvisionError } from './auth/provision.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig, type ResolvedConfig } from './config/load.js';
+import { configListing } from './config/check.js';
+import { storageAdvice } from './storage/advice.js';
+import { PromptAborted, promptHidden } from './util/prompt.js';
 import { isConfigError } from './config/errors.js';
 import type { AuthConfig } from './config/schema.js';
 import { createApp, edgeOptions } from './http/app.js';
@@ -20,16 +30,22 @@ import { VERSION } from './version.js';
 const HELP = `mero-auth ${VERSION} — authentication service for Calimero nodes
 
 Usage:
-  mero-auth [serve] [-c|--config <path>] [-b|--bind <ip:port>] [-v|--verbose]...
+  mero-auth [serve] [-c|--config <path>] [-b|--bind <ip:port>] [--strict] [-v|--verbose]...
   mero-auth set-admin [-c|--config <path>] [--username <name>]
                       [--password-file <path> | --password-stdin]
+  mero-auth config check [-c|--config <path>] [-b|--bind <ip:port>] [--strict]
   mero-auth -h|--help
   mero-auth -V|--version
 
 serve (the default) runs the service. Without --config it uses the defaults plus AUTH__*
 environment overrides (e.g. AUTH__LISTEN_ADDR=0.0.0.0:3001). The first admin comes from
 MERO_AUTH_ADMIN_USER + MERO_AUTH_ADMIN_PASSWORD (or MERO_AUTH_ADMIN_PASSWORD_FILE) at startup,
-or from 'mero-auth set-admin' while the service is stopped.
+or from 'mero-auth set-admin' while the service is stopped (on a terminal it asks for the
+password without echo).
+
+-v logs each forward-auth decision with its reason (debug), -vv also every request (trace).
+--strict (or server.strict_config = true) refuses unknown configuration keys instead of warning.
+'config check' prints the effective configuration, each value with where it came from.
 
 Exit codes: 0 success, 1 startup or runtime failure, 2 configuration or usage error.
 `;
@@ -50,6 +66,14 @@ function parse(argv: string[]) {
   const args = [...argv];
   let command = 'serve';
   if (args[0] === 'serve' || args[0] === 'set-admin') command = args.shift() as string;
+  else if (args[0] === 'config') {
+    args.shift();
+    const sub = args.shift();
+    if (sub !== 'check') {
+      throw new UsageError(sub === undefined ? "'config' needs a subcommand: check" : `unknown config subcommand '${sub}'`);
+    }
+    command = 'config check';
+  }
   try {
     const { values, positionals } = parseArgs({
       args,
@@ -59,6 +83,7 @@ function parse(argv: string[]) {
         config: { type: 'string', short: 'c' },
         bind: { type: 'string', short: 'b' },
         verbose: { type: 'boolean', short: 'v', multiple: true },
+        strict: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
         username: { type: 'string' },
@@ -67,23 +92,31 @@ function parse(argv: string[]) {
       },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (command === 'serve' && (values.username || values['password-file'] || values['password-stdin'])) {
+    if (command !== 'set-admin' && (values.username || values['password-file'] || values['password-stdin'])) {
       throw new UsageError('--username, --password-file and --password-stdin belong to set-admin');
     }
     if (command === 'set-admin' && values.bind !== undefined) throw new UsageError('--bind belongs to serve');
+    if (command === 'set-admin' && values.strict) throw new UsageError('--strict belongs to serve and config check');
+    if (command === 'config check' && values.verbose) throw new UsageError('-v belongs to serve');
     if (values['password-file'] !== undefined && values['password-stdin']) {
       throw new UsageError('use one of --password-file and --password-stdin');
     }
     return { command, values };
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError((e as Error).message);
+    throw new UsageError(parseArgsMessage(e as Error));
   }
 }
 
-function loadOrExit(file: string | undefined, bind: string | undefined): { config: AuthConfig; warnings: string[] } {
+/** node:util parseArgs's message, first sentence only: `unknown option '--bogus'`. */
+function parseArgsMessage(e: Error): string {
+  const first = e.message.split(/\.(?: |$)/)[0] ?? e.message;
+  return first.charAt(0).toLowerCase() + first.slice(1);
+}
+
+function loadOrExit(file: string | undefined, bind: string | undefined, strict = false): ResolvedConfig {
   try {
-    return loadConfig({ file, env: process.env, bind, mode: 'standalone' });
+    return loadConfig({ file, env: process.env, bind, mode: 'standalone', strict });
   } catch (e) {
     if (isConfigError(e)) throw new Exit(2, e.message);
     throw e;
@@ -94,12 +127,12 @@ async function openOrExit(config: AuthConfig, log: Logger): Promise<AuthService>
   try {
     return await AuthService.open(config, { env: process.env, logger: log });
   } catch (e) {
-    throw new Exit(1, `mero-auth: ${(e as Error).message}`);
+    throw new Exit(1, `mero-auth: ${storageAdvice(e, config) ?? (e as Error).message}`);
   }
 }
 
 async function serveCommand(values: ReturnType<typeof parse>['values']): Promise<void> {
-  const { config, warnings } = loadOrExit(values.config, values.bind);
+  const { config, warnings } = loadOrExit(values.config, values.bind, values.strict);
   const verbosity = values.verbose?.length ?? 0;
   const log = createLogger(verbosity === 0 ? 'info' : verbosity === 1 ? 'debug' : 'trace');
   for (const w of warnings) log.warn(w);
@@ -159,7 +192,37 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   log.info({ address, port, storage: config.storage.type }, `listening on ${hostPort(address, port)}`);
 }
 
+/**
+ * `mero-auth config check`: the configuration a start would use (file, AUTH__* environment,
+ * --bind), each key with its value (secrets redacted) and source, on stdout; warnings (unknown
+ * keys with a suggestion) on stderr. Exit 0, or 2 with one line per problem.
+ */
+function configCheckCommand(values: ReturnType<typeof parse>['values']): number {
+  const { config, warnings, sources } = loadOrExit(values.config, values.bind, values.strict);
+  process.stdout.write(configListing(config, sources));
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stderr.write(
+    `configuration OK${warnings.length > 0 ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`,
+  );
+  return 0;
+}
+
 const hostPort = (address: string, port: number): string => `${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+/** The password from the terminal, without echo; asked a second time when `confirm`. */
+async function askPassword(username: string, confirm: boolean): Promise<string> {
+  try {
+    const first = await promptHidden(`Password for '${username}': `, process.stdin, process.stderr);
+    if (confirm && first !== '') {
+      const again = await promptHidden('Repeat the password: ', process.stdin, process.stderr);
+      if (again !== first) throw new Exit(2, 'mero-auth: the passwords do not match; nothing was changed');
+    }
+    return first;
+  } catch (e) {
+    if (e instanceof PromptAborted) throw new Exit(2, `mero-auth: ${e.message}; nothing was changed`);
+    throw e;
+  }
+}
 
 async function readStdinLine(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -184,8 +247,10 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
   let password: string | undefined;
   try {
     if (values['password-file'] !== undefined) password = readPasswordFile(values['password-file'], '--password-file');
-    else if (values['password-stdin']) password = await readStdinLine();
-    else if (username === undefined) {
+    else if (values['password-stdin']) {
+      // A terminal is asked below, without echo; a pipe gives its first line.
+      if (process.stdin.isTTY !== true) password = await readStdinLine();
+    } else if (username === undefined) {
       const creds = readAdminEnv(process.env);
       username = creds?.username;
       password = creds?.password;
@@ -198,15 +263,23 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
   }
   username ??= process.env.MERO_AUTH_ADMIN_USER || undefined;
   if (!username) throw new Exit(2, 'mero-auth: set-admin needs --username (or MERO_AUTH_ADMIN_USER)');
+  // On a terminal, ask (without echo) rather than refuse; a pipe is read as before.
+  if ((password === undefined || password === '') && process.stdin.isTTY === true && values['password-file'] === undefined) {
+    password = await askPassword(username, !values['password-stdin']);
+  }
   if (password === undefined || password === '') {
     throw new Exit(2, 'mero-auth: set-admin needs a password: --password-file, --password-stdin or MERO_AUTH_ADMIN_PASSWORD');
   }
   const log = createLogger('warn');
+  // The audit line is written whatever the level (one line, on stderr).
+  const auditLog = createLogger('info');
   const svc = await openOrExit(config, log);
   try {
     const result = await provision(svc.core, username, password, { wait: true });
+    auditProvision(auditLog, 'cli', username, result);
     process.stdout.write(`admin '${username}' ${result.outcome} (key ${shortId(result.keyId)})\n`);
   } catch (e) {
+    auditProvision(auditLog, 'cli', username, e);
     if (e instanceof ProvisionError) throw new Exit(2, `mero-auth: ${e.message}`);
     throw new Exit(1, `mero-auth: ${(e as Error).message}`);
   } finally {
@@ -226,11 +299,13 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'set-admin') await setAdminCommand(values);
+    else if (command === 'config check') return configCheckCommand(values);
     else await serveCommand(values);
     return -1; // serving: stay alive
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`mero-auth: ${e.message}\n\n${HELP}`);
+      // One line, no stack: the help is one flag away.
+      process.stderr.write(`mero-auth: ${e.message} (see mero-auth --help)\n`);
       return 2;
     }
     if (e instanceof Exit) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Core } from '../core.js';
 import { accountExists, provision, type ProvisionResult } from './provision.js';
+import { audit, auditKey, auditName } from '../util/audit.js';
+import type { Logger } from '../util/logger.js';
 
 export class AdminEnvError extends Error {
   override readonly name = 'AdminEnvError';
@@ -62,9 +64,35 @@ export async function provisionFromEnv(core: Core, env: Env): Promise<ProvisionR
     return undefined;
   }
   try {
-    return await provision(core, creds.username, creds.password, { wait: true });
+    const result = await provision(core, creds.username, creds.password, { wait: true });
+    auditProvision(core.log, 'env', creds.username, result);
+    return result;
   } catch (e) {
+    auditProvision(core.log, 'env', creds.username, e);
     if (e instanceof Error && e.name === 'ProvisionError') throw new AdminEnvError(e.message);
     throw e;
   }
+}
+
+/**
+ * The audit line of an account provisioned outside HTTP: `set-admin` (actor `cli`) or the
+ * startup credentials (actor `env`). A ProvisionError (a refused username or password) is
+ * `refused`; anything else `error`.
+ */
+export function auditProvision(log: Logger, actor: 'cli' | 'env', username: string, outcome: ProvisionResult | unknown): void {
+  const target = auditName(username);
+  if (outcome instanceof Error) {
+    const refused = outcome.name === 'ProvisionError';
+    audit(log, { action: 'account.create', actor, target, result: refused ? 'refused' : 'error', reason: outcome.message });
+    return;
+  }
+  const result = outcome as ProvisionResult;
+  const created = result.outcome === 'created' || result.outcome === 'replaced';
+  audit(log, {
+    action: created ? 'account.create' : 'account.update',
+    actor,
+    target,
+    result: 'ok',
+    details: { outcome: result.outcome, key: auditKey(result.keyId) },
+  });
 }

@@ -187,7 +187,7 @@ describe('migrateUsernames — legacy user records move to their canonical name'
     } finally {
       (core as { log: Core['log'] }).log = log;
     }
-    const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.level === 40);
+    const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.level === 'warn');
     expect(warnings.map((w) => [w.user, w.canonical ?? w.reason])).toEqual([
       ['Admin', 'admin'],
       ['ad\\x07min', 'username contains a control character (U+0007)'],

@@ -79,6 +79,19 @@ function* decideAccess(core: Core, token: string, host: HostSource, flavour: Che
   return { claims, key, effective: effectiveOf(claims, key) };
 }
 
+/**
+ * Forward auth's 403 `permission_denied`, remembering who was refused and what they hold, so the
+ * decision log can name the permission the forwarded route needs.
+ */
+export class PermissionDenied extends AuthError {
+  constructor(
+    readonly keyId: string,
+    readonly effective: readonly string[],
+  ) {
+    super('permission_denied', 'Permission denied');
+  }
+}
+
 /** What `/auth/validate` reads from a request (the forwarded values only from a trusted proxy). */
 export interface ValidateRequest {
   authorization: string | undefined;
@@ -97,7 +110,7 @@ function* decideValidate(core: Core, req: ValidateRequest): Decision<Authenticat
   const auth = yield* decideAccess(core, token, req.host, 'validate');
   // Forward-auth authorisation (wire §3.4 row 6): only when the proxy says what it forwards.
   if (req.enforce && checkForwardedRoute(auth.effective, req.forwardedMethod, req.forwardedUri) === 'deny') {
-    throw new AuthError('permission_denied', 'Permission denied');
+    throw new PermissionDenied(auth.claims.sub, auth.effective);
   }
   return auth;
 }

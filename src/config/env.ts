@@ -91,6 +91,7 @@ export function envLayer(env: Readonly<Record<string, string | undefined>>): Lay
     const kind = LEAF_KEYS.get(path);
     if (kind === undefined) {
       layer.warnings.push(unknownKeyWarning(path, name));
+      layer.unknown?.push({ path, source: name });
       continue;
     }
     const earlier = setBy.get(path);

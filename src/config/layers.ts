@@ -5,6 +5,7 @@
  */
 import { formatProblem, formatSourceProblem } from './errors.js';
 import { CONFIG_TREE, IGNORED_KEYS } from './schema.js';
+import { suggestKey } from './suggest.js';
 import type { ConfigNode } from './schema.js';
 
 export interface Assignment {
@@ -19,20 +20,41 @@ export interface Layer {
   assignments: Assignment[];
   problems: string[];
   warnings: string[];
+  /** Keys no schema entry matches: warnings, or problems under `server.strict_config` / `--strict`. */
+  unknown?: UnknownKey[];
+}
+
+export interface UnknownKey {
+  path: string;
+  source: string;
 }
 
 export function emptyLayer(): Layer {
-  return { assignments: [], problems: [], warnings: [] };
+  return { assignments: [], problems: [], warnings: [], unknown: [] };
 }
 
 export function isTable(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 
+/** `; did you mean jwt.issuer?` (an `AUTH__…` source is answered with the variable's name too). */
+export function didYouMean(path: string, source: string): string {
+  const near = suggestKey(path);
+  if (near === undefined) return '';
+  const asEnv = /^auth__/i.test(source) ? ` (AUTH__${near.toUpperCase().replaceAll('.', '__')})` : '';
+  return `; did you mean ${near}${asEnv}?`;
+}
+
 export function unknownKeyWarning(path: string, source: string): string {
   return path.startsWith('providers.')
-    ? `unknown provider ${path} (from ${source}); ignored`
-    : `unknown configuration key ${path} (from ${source}); ignored`;
+    ? `unknown provider ${path} (from ${source}); ignored${didYouMean(path, source)}`
+    : `unknown configuration key ${path} (from ${source}); ignored${didYouMean(path, source)}`;
+}
+
+/** The same, as a problem when unknown keys are refused. */
+export function unknownKeyProblem(path: string, source: string): string {
+  const what = path.startsWith('providers.') ? 'unknown provider' : 'unknown key';
+  return formatProblem(path, source, `${what}, refused by --strict or server.strict_config${didYouMean(path, source)}`);
 }
 
 /**
@@ -60,6 +82,7 @@ function walk(node: ConfigNode, obj: Record<string, unknown>, prefix: string, so
     const child = node.children.get(key);
     if (child === undefined) {
       layer.warnings.push(unknownKeyWarning(path, source));
+      layer.unknown?.push({ path, source });
     } else if (child.type === 'leaf') {
       layer.assignments.push({ path, value, source });
     } else if (isTable(value)) {

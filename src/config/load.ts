@@ -9,7 +9,7 @@ import type * as z from 'zod';
 import { defaultValues } from './defaults.js';
 import { databaseUrlFallback, envLayer } from './env.js';
 import { ConfigError, formatProblem, formatSourceProblem } from './errors.js';
-import { emptyLayer, isTable, objectLayer } from './layers.js';
+import { emptyLayer, isTable, objectLayer, unknownKeyProblem, unknownKeyWarning } from './layers.js';
 import type { Assignment, Layer } from './layers.js';
 import { createConfigSchema, LEAF_KEYS } from './schema.js';
 import type { AuthConfig, ConfigMode, ConfigSchema } from './schema.js';
@@ -22,12 +22,16 @@ export interface LoadOptions {
   /** The `--bind` flag: overrides `listen_addr`. */
   bind?: string;
   mode?: ConfigMode;
+  /** `--strict`: unknown keys are problems (as `server.strict_config = true`). */
+  strict?: boolean;
 }
 
 export interface ResolvedConfig {
   config: AuthConfig;
   /** One line each, for the startup log. */
   warnings: string[];
+  /** Where each leaf's value came from: `defaults`, a file path, an `AUTH__…` variable, `--bind`… */
+  sources: ReadonlyMap<string, string>;
 }
 
 /** What a caller may pass for a config: any subset of keys; `storage.type` may say `rocksdb`. */
@@ -57,7 +61,7 @@ export function loadConfig(opts: LoadOptions = {}): ResolvedConfig {
     });
   }
   // Without the file's values, checks between keys would report mistakes the operator never made.
-  return resolveLayers(layers, opts.mode ?? 'standalone', { validate: !fileUnusable });
+  return resolveLayers(layers, opts.mode ?? 'standalone', { validate: !fileUnusable, strict: opts.strict ?? false });
 }
 
 /** `createAuth`'s configuration: embedded defaults, no `AUTH__` variables (§7.6). */
@@ -114,14 +118,21 @@ function ioReason(e: unknown): string {
 function resolveLayers(
   layers: readonly Layer[],
   mode: ConfigMode,
-  { validate = true }: { validate?: boolean } = {},
+  { validate = true, strict = false }: { validate?: boolean; strict?: boolean } = {},
 ): ResolvedConfig {
   const merged = new Map<string, Assignment>();
   for (const a of flattenDefaults(mode)) merged.set(a.path, a);
   for (const layer of layers) for (const a of layer.assignments) merged.set(a.path, a);
 
   const problems = layers.flatMap((l) => l.problems);
-  const warnings = layers.flatMap((l) => l.warnings);
+  let warnings = layers.flatMap((l) => l.warnings);
+  // Unknown keys: warnings, or problems under --strict / server.strict_config = true.
+  if (strict || merged.get('server.strict_config')?.value === true) {
+    const unknown = layers.flatMap((l) => l.unknown ?? []);
+    const dropped = new Set(unknown.map((u) => unknownKeyWarning(u.path, u.source)));
+    warnings = warnings.filter((w) => !dropped.has(w));
+    problems.push(...unknown.map((u) => unknownKeyProblem(u.path, u.source)));
+  }
   if (!validate) throw new ConfigError(problems);
 
   const sources = new Map([...merged].map(([path, a]) => [path, a.source]));
@@ -130,7 +141,7 @@ function resolveLayers(
     for (const issue of result.error.issues) problems.push(issueProblem(issue, sources));
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(dedupe(problems));
-  return { config: result.data, warnings: [...warnings, ...configWarnings(result.data, sources)] };
+  return { config: result.data, warnings: [...warnings, ...configWarnings(result.data, sources)], sources };
 }
 
 const schemas = new Map<ConfigMode, ConfigSchema>();

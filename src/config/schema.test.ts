@@ -71,6 +71,7 @@ describe('key tree', () => {
       'rate_limit.window_seconds',
       'rate_limit.per_address_max_failures',
       'server.trusted_proxies',
+      'server.strict_config',
       'forward_auth.enforce_permissions',
       'metrics.listen_addr',
       'frontend.allowed_callback_origins',

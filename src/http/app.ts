@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { buildCsp } from '../config/csp.js';
 import { isAuthError } from '../errors.js';
 import type { AuthService } from '../service.js';
@@ -21,6 +21,7 @@ import { registerAuthRoutes } from './routes/auth.js';
  */
 export function createApp(svc: AuthService): Hono {
   const app = new Hono({ getPath: rawPath });
+  app.use(requestLog(svc));
   app.use(edge(edgeOptions(svc)));
 
   registerAuthRoutes(app, svc);
@@ -42,6 +43,27 @@ export function createApp(svc: AuthService): Hono {
     return panicResponse();
   });
   return app;
+}
+
+export const REQUEST_MESSAGE = 'request';
+
+/**
+ * `-vv` (trace): one line per request the app answers — method, raw path (no query), status and
+ * duration in milliseconds by the service's clock. The logger is read per request, and costs
+ * one level check when trace is off.
+ */
+function requestLog(svc: AuthService): MiddlewareHandler {
+  return async function requestLogMiddleware(c, next) {
+    const log = svc.core.log;
+    if (!log.isLevelEnabled('trace')) return next();
+    const clock = svc.core.clock;
+    const started = clock.nowMs();
+    await next();
+    log.trace(
+      { method: logSafe(c.req.method), path: logSafe(c.req.path), status: c.res.status, duration_ms: clock.nowMs() - started },
+      REQUEST_MESSAGE,
+    );
+  };
 }
 
 /** What wraps every response, from the configuration: shared by the app and the validate lane. */

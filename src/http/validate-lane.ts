@@ -11,6 +11,8 @@ import { allowHeaders, VALIDATE_ALLOW_BODY } from './validate-answer.js';
 export type NodeLane = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 const PATH = '/auth/validate';
+/** pino's number for `debug`. */
+const DEBUG = 20;
 const JSON_TYPE = 'application/json';
 const BODY_LENGTH = String(Buffer.byteLength(VALIDATE_ALLOW_BODY));
 /**
@@ -122,7 +124,8 @@ export function validateLane(svc: AuthService, edge: EdgeOptions): NodeLane {
   };
 
   return (req, res) => {
-    if (req.method !== 'GET' || req.url !== PATH) return false;
+    // Decision logs (-v) and request logs (-vv) are written by the app: the lane steps aside.
+    if (req.method !== 'GET' || req.url !== PATH || core.log.levelVal <= DEBUG) return false;
     const started = observe === undefined ? 0 : performance.now();
     let headers: readonly string[] | undefined;
     try {

@@ -28,6 +28,8 @@ export function createLogger(level: string = 'info', destination?: pino.Destinat
       base: { service: 'mero-auth' },
       redact: { paths: REDACT, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // `"level":"info"`, not pino's number: what a log pipeline filters on without a lookup table.
+      formatters: { level: (label) => ({ level: label }) },
     },
     // Synchronous: the service logs events, not requests, and a line written just before an exit
     // (shutdown, a startup failure) must not be lost in a buffer.

@@ -11,7 +11,10 @@ import { claims, login, loginOk, refresh, request, validate, waitUntilExpired } 
 import { FAST_ENV, runCli, spawnCli, startService, tempDir } from './process.js';
 
 const newPassword = (tag: string) => `${tag}-${randomBytes(9).toString('base64url')}`;
-const LOCKED = (path: string) => `storage at ${path} is locked by another process`;
+/** The CLI's lock message names the absolute path and what to do (issue 12). */
+const LOCKED = (path: string) =>
+  `mero-auth: the data directory ${path} is locked by another process (LevelDB's LOCK): is mero-auth already running? ` +
+  'Stop the running service first';
 
 describe('kill -9 durability', () => {
   it('an acknowledged login survives SIGKILL: the account, the access token and the session', async () => {
@@ -90,16 +93,16 @@ describe('one process per data directory', () => {
 
     const second = await runCli({ cwd, env: FAST_ENV, args: ['--bind', '127.0.0.1:0'] });
     expect(second.code, second.proc.describe()).toBe(1);
-    expect(second.stderr).toContain(LOCKED('./data/auth'));
+    expect(second.stderr).toContain(LOCKED(join(cwd, 'data', 'auth')));
     expect((await request(`${first.url}/auth/health`)).status).toBe(200);
     expect(await first.stop()).toEqual({ code: 0, signal: null });
 
-    // The message names the path as configured.
+    // The message names the configured path, made absolute.
     const custom = { ...FAST_ENV, AUTH__STORAGE__PATH: './state/db' };
     const owner = await startService({ cwd, env: custom });
     const rival = await runCli({ cwd, env: custom, args: ['--bind', '127.0.0.1:0'] });
     expect(rival.code, rival.proc.describe()).toBe(1);
-    expect(rival.stderr).toContain(LOCKED('./state/db'));
+    expect(rival.stderr).toContain(LOCKED(join(cwd, 'state', 'db')));
     expect(await owner.stop()).toEqual({ code: 0, signal: null });
   });
 });

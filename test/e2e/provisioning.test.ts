@@ -25,7 +25,7 @@ describe('no admin yet', () => {
     const hint = svc.logRecords().find((r) => typeof r.msg === 'string' && r.msg.includes('set-admin'));
     expect(hint, svc.describe()).toBeDefined();
     expect(hint?.msg).toContain('MERO_AUTH_ADMIN_USER');
-    expect(hint?.level).toBe(30); // info (§7.1)
+    expect(hint?.level).toBe('info'); // §7.1; level names as strings (issue 12)
 
     const providers = await request(`${svc.url}/auth/providers`);
     expect(providers.status).toBe(200);
@@ -44,7 +44,8 @@ describe('no admin yet', () => {
       stdin: 'alice-password-1\n',
     });
     expect(busy.code, busy.proc.describe()).toBe(1);
-    expect(busy.stderr).toContain('storage at ./data/auth is locked by another process');
+    expect(busy.stderr).toContain(`the data directory ${join(cwd, 'data', 'auth')} is locked by another process`);
+    expect(busy.stderr).toContain('Stop the running service first');
 
     expect(await svc.stop()).toEqual({ code: 0, signal: null });
 

@@ -71,6 +71,8 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
       const err = isAuthError(e) && BEARER_CODES.has(e.code) ? e : new AuthError('invalid_token', 'Invalid token');
       return fail(c, err, { bodyless: true });
     }
+    // Known before the route check, so a refusal's audit line names the caller too.
+    callers.set(c, { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions });
     if (!allowsRoute(caller.permissions, c.req.method, path)) {
       logRefusal(core.log, 'warn', {
         keyId: caller.keyId,
@@ -80,7 +82,6 @@ export function adminAuth(opts: AdminAuthOptions): MiddlewareHandler {
       });
       return fail(c, new AuthError('permission_denied', 'Permission denied'), { bodyless: true });
     }
-    callers.set(c, { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions });
 
     await next();
 

@@ -19,6 +19,9 @@ import { nowSeconds } from '../../util/clock.js';
 import { VERSION } from '../../version.js';
 import { readJsonBody } from '../body.js';
 import { adminAuth, adminCaller } from '../middleware/admin-auth.js';
+import { adminAudit, auditNote } from '../middleware/audit.js';
+import { auditKey, auditName } from '../../util/audit.js';
+import { logSafe } from '../../util/logger.js';
 import { hostSource, methodNotAllowed } from '../request.js';
 import { ok, send } from '../respond.js';
 import { clientKeyBody, revokeBody, updatePermissionsBody } from '../schemas.js';
@@ -59,6 +62,9 @@ const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
   error: null,
 });
 
+/** A permission list for the audit line: escaped, at most 32 entries. */
+const auditList = (list: readonly string[] | null | undefined): string[] => (list ?? []).slice(0, 32).map(logSafe);
+
 /** Path parameters, percent-decoded by the router (wire §1.2). */
 const param = (c: Context, name: string): string => c.req.param(name) ?? '';
 
@@ -67,6 +73,8 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   const { core } = svc;
   const { config } = core;
 
+  // The audit line wraps the /admin middleware, so its 401s and 403s are recorded too.
+  app.use('/admin/*', adminAudit({ core, addresses: svc.addresses, matchRoute: matchAdminRoute }));
   app.use('/admin/*', adminAuth({ core, matchRoute: matchAdminRoute }));
   const refuse = (path: string) => app.all(path, methodNotAllowed(allowOf(path)));
 
@@ -75,7 +83,11 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     const body = await readJsonBody(c, revokeBody);
     const id = sanitizeIdentifier(body.client_id);
     if (id === '') throw new AuthError('bad_request', 'Client ID must contain valid characters');
-    return ok(c, await revokeAnyKey(core, id));
+    const note = auditNote(c);
+    note.target = auditKey(id);
+    const outcome = await revokeAnyKey(core, id);
+    if (!outcome.success) Object.assign(note, { result: 'refused', reason: outcome.message });
+    return ok(c, outcome);
   });
   refuse('/admin/revoke');
 
@@ -105,13 +117,17 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     } catch {
       throw new AuthError('unauthorized', 'Invalid token');
     }
-    const { pair } = await mintClientKey(
+    const contextId = sanitizeIdentifier(body.context_id ?? '');
+    const note = auditNote(c);
+    note.details = { context_id: logSafe(contextId) };
+    const { clientId, pair } = await mintClientKey(
       core,
       { keyId: caller.keyId, sid: caller.sid, permissions: caller.permissions },
-      sanitizeIdentifier(body.context_id ?? ''),
+      contextId,
       sanitizeIdentifier(body.context_identity ?? ''),
       body,
     );
+    note.target = auditKey(clientId);
     return ok(c, tokenPair(pair));
   });
   refuse('/admin/client-key');
@@ -130,7 +146,11 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   refuse('/admin/metrics');
 
   // §5.5
-  app.delete('/admin/keys/:key_id', async (c) => ok(c, await revokeRootKey(core, param(c, 'key_id'))));
+  app.delete('/admin/keys/:key_id', async (c) => {
+    const outcome = await revokeRootKey(core, param(c, 'key_id'));
+    if ('status' in outcome) Object.assign(auditNote(c), { result: 'refused', reason: outcome.message });
+    return ok(c, outcome);
+  });
   refuse('/admin/keys/:key_id');
 
   // §5.8
@@ -143,6 +163,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   app.get('/admin/keys/:key_id/permissions', async (c) => ok(c, { permissions: await keyPermissions(core, param(c, 'key_id')) }));
   app.put('/admin/keys/:key_id/permissions', async (c) => {
     const body = await readJsonBody(c, updatePermissionsBody);
+    auditNote(c).details = { add: auditList(body.add), remove: auditList(body.remove) };
     const permissions = await updateKeyPermissions(core, adminCaller(c).permissions, param(c, 'key_id'), body);
     return ok(c, { permissions });
   });
@@ -230,6 +251,8 @@ async function createRootAccount(c: Context, svc: AuthService): Promise<Response
   }
   if (typeof password !== 'string') throw new AuthError('internal', "Missing or invalid 'password' in provider data");
   // Bad input, refused before any hashing: `username contains a control character (U+0000)`…
+  const note = auditNote(c);
+  note.target = auditName(username);
   const canonical = canonicalUsername(username);
   if (!canonical.ok) throw new AuthError('bad_request', canonical.reason);
 
@@ -246,5 +269,7 @@ async function createRootAccount(c: Context, svc: AuthService): Promise<Response
     core.log.error({ err: (e as Error).message }, 'POST /admin/keys: provisioning failed');
     throw new AuthError('internal', `Failed to store root key: ${(e as Error).message}`, { cause: e });
   }
+  note.action = outcome === 'created' || outcome === 'replaced' ? 'account.create' : 'account.update';
+  note.details = { outcome };
   return ok(c, { status: true, message: outcome === 'created' ? 'Key was created' : 'Key was updated' });
 }

@@ -3,7 +3,11 @@ import { login } from '../../auth/login.js';
 import { endSession } from '../../auth/logout.js';
 import { mintMockToken } from '../../auth/mock-token.js';
 import { accountExists } from '../../auth/provision.js';
-import { validateRequest } from '../../auth/validate.js';
+import { PermissionDenied, validateRequest } from '../../auth/validate.js';
+import { logSafe, shortId, type Logger } from '../../util/logger.js';
+import { audit, auditKey } from '../../util/audit.js';
+import { statusOf } from '../errors.js';
+import { missingPermissions } from '../middleware/refusal-log.js';
 import { AuthError } from '../../errors.js';
 import type { AuthService } from '../../service.js';
 import { refreshTokens } from '../../tokens/refresh.js';
@@ -14,7 +18,7 @@ import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
 import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
-import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress } from '../request.js';
+import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress, type ForwardedHeaders } from '../request.js';
 import type { ValidateDecision } from '../../metrics/index.js';
 
 /** The X-Auth-Error value of a refused validation is its decision label (wire §7.7). */
@@ -30,6 +34,41 @@ function validateDecision(e: AuthError): ValidateDecision {
       return 'invalid_token';
   }
 }
+
+export const DECISION_MESSAGE = 'forward-auth decision';
+
+/**
+ * `-v` (debug): one line per `/auth/validate` answer given by the app — `decision` allow or deny,
+ * the `reason` (the X-Auth-Error value: missing_token, token_expired, permission_denied…), for
+ * permission_denied the permission(s) the forwarded route `needed`, the forwarded method and path
+ * (never the query, where a token may travel) and the key id's prefix when the token was verified.
+ * (The validate lane steps aside while debug is on, so every decision passes here.)
+ */
+function logDecision(log: Logger, forwarded: ForwardedHeaders, outcome: { allow: string } | { deny: unknown }): void {
+  const line: Record<string, unknown> = {};
+  if ('allow' in outcome) {
+    line.decision = 'allow';
+    line.key = logSafe(shortId(outcome.allow));
+  } else {
+    const e = outcome.deny;
+    line.decision = 'deny';
+    line.reason = e instanceof AuthError ? e.code : 'internal';
+    if (e instanceof PermissionDenied) {
+      line.key = logSafe(shortId(e.keyId));
+      if (forwarded.method !== undefined && forwarded.uri !== undefined) {
+        line.needed = missingPermissions(e.effective, forwarded.method, pathOfUri(forwarded.uri));
+      }
+    }
+  }
+  if (forwarded.method !== undefined) line.forwarded_method = logSafe(forwarded.method);
+  if (forwarded.uri !== undefined) line.forwarded_path = logSafe(pathOfUri(forwarded.uri));
+  log.debug(line, DECISION_MESSAGE);
+}
+
+const pathOfUri = (uri: string): string => {
+  const q = uri.indexOf('?');
+  return q === -1 ? uri : uri.slice(0, q);
+};
 
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 
@@ -85,6 +124,7 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
       enforce,
     });
     core.metrics.validate('allow');
+    if (core.log.isLevelEnabled('debug')) logDecision(core.log, forwarded, { allow: claims.sub });
     return ok(c, '', allowHeaders(claims));
   };
   const countedValidate = async (c: Context) => {
@@ -92,6 +132,8 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
       return await validate(c);
     } catch (e) {
       if (e instanceof AuthError) core.metrics.validate(validateDecision(e));
+      if (core.log.isLevelEnabled('debug'))
+        logDecision(core.log, forwardedHeaders(c, config.server.trusted_proxies), { deny: e });
       throw e;
     }
   };
@@ -173,7 +215,25 @@ function registerMockToken(app: Hono, svc: AuthService): void {
   const { core } = svc;
   app.post('/auth/mock-token', async (c) => {
     const body = await readJsonBody(c, mockTokenBody);
-    const { keyId, pair } = await mintMockToken(core, c.req.header('authorization'), body);
+    // Mock tokens carry admin: each mint (or refused attempt) leaves an audit line.
+    const peer = peerAddress(c);
+    const client = svc.addresses.resolve(peer, c.req.header('x-forwarded-for')) ?? peer;
+    let minted;
+    try {
+      minted = await mintMockToken(core, c.req.header('authorization'), body);
+    } catch (e) {
+      const refused = e instanceof AuthError && statusOf(e.code) < 500;
+      audit(core.log, {
+        action: 'mock_token.mint',
+        actor: undefined,
+        client,
+        result: refused ? 'refused' : 'error',
+        reason: (e as Error).message,
+      });
+      throw e;
+    }
+    const { keyId, pair } = minted;
+    audit(core.log, { action: 'mock_token.mint', actor: undefined, target: auditKey(keyId), client, result: 'ok' });
     return ok(c, tokenPair(pair), {
       'x-mock-token': 'true',
       'x-key-id': keyId,
