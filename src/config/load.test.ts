@@ -393,6 +393,20 @@ frame_options = 1979-05-27
     ]);
   });
 
+  it('jwt.algorithm is one of HS256, EdDSA, ES256 (case matters), from the file or AUTH__JWT__ALGORITHM', () => {
+    const file = toml('[jwt]\nalgorithm = "ES256"\n');
+    expect(load({ file }).config.jwt.algorithm).toBe('ES256');
+    expect(load({ env: { AUTH__JWT__ALGORITHM: 'EdDSA' } }).config.jwt.algorithm).toBe('EdDSA');
+    expect(load().config.jwt.algorithm).toBe('HS256');
+    expect(problemsOf(() => load({ env: { AUTH__JWT__ALGORITHM: 'RS256' } }))).toEqual([
+      'invalid configuration: jwt.algorithm (from AUTH__JWT__ALGORITHM): must be one of "HS256", "EdDSA", "ES256", got "RS256"',
+    ]);
+    expect(problemsOf(() => load({ file: toml('[jwt]\nalgorithm = "eddsa"\n') }))).toHaveLength(1);
+    expect(problemsOf(() => configFromPartial({ jwt: { algorithm: 'none' as never } }))).toEqual([
+      'invalid configuration: jwt.algorithm (from test): must be one of "HS256", "EdDSA", "ES256", got "none"',
+    ]);
+  });
+
   it('metrics.listen_addr must be an ip:port and differ from listen_addr', () => {
     expect(problemsOf(() => load({ env: { AUTH__METRICS__LISTEN_ADDR: 'metrics:9090' } }))).toEqual([
       'invalid configuration: metrics.listen_addr (from AUTH__METRICS__LISTEN_ADDR): not an ip:port address: "metrics:9090"',
