@@ -68,13 +68,14 @@ describe('createAuth: verifyAccessToken (offline, in process)', () => {
       expect(claims).toMatchObject({ iss: 'calimero-auth', aud: 'calimero-auth', token_type: 'access', permissions: ['admin'] });
       await expect(auth.verifyAccessToken(tamper(access))).rejects.toThrow('Invalid token: InvalidSignature');
       await expect(auth.verifyAccessToken('not.a.token')).rejects.toThrow(/^Invalid token/);
+      await expect(auth.verifyAccessToken(lastRefresh)).rejects.toThrow('Wrong token type: expected Access, got Refresh');
     },
   );
 });
 
 describe('createRemoteVerifier (a node server in another process, over GET /auth/jwks.json)', () => {
   it.each(['EdDSA', 'ES256'] as const)(
-    '%s: verifies the service’s access tokens with the published keys; refuses forgeries',
+    '%s: verifies access tokens with the published keys alone; refuses forgeries',
     async (alg) => {
       const auth = await start({ jwt: { algorithm: alg } });
       const node = new Hono();

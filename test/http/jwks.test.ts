@@ -173,7 +173,7 @@ describe.each(ALGORITHMS)('Security: algorithm confusion (jwt.algorithm = %s)', 
     return validate(t, `${h}.${p}.${'A'.repeat(86)}`);
   };
 
-  it('HS256 tokens HMAC’d with the public key (raw x, PEM, DER, JWK JSON) are refused like a bad signature', async () => {
+  it('HS256 tokens HMAC-signed with the public key (raw x, PEM, DER, JWK JSON) are refused like a bad signature', async () => {
     const bad = await badSignature();
     const pem = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }) as string;
     const der = createPublicKey({ key: publicJwk as never, format: 'jwk' }).export({ type: 'spki', format: 'der' });
