@@ -2,6 +2,7 @@ import type { webcrypto } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { CompactSign } from 'jose';
 import { tokenHeader, type JwtAlgorithm } from '../secrets/scheme.js';
+import { withLowS } from './ecdsa-low-s.js';
 import { orderedClaims, type TokenClaims, type TokenPair } from './claims.js';
 import { cappedAt } from './session-lifetime.js';
 
@@ -21,8 +22,9 @@ const encoder = new TextEncoder();
  */
 export async function signClaims(claims: TokenClaims, keys: SigningKeySource): Promise<string> {
   const payload = encoder.encode(JSON.stringify(orderedClaims(claims)));
-  const header = tokenHeader(keys.algorithm ?? 'HS256', keys.signingKid?.());
-  return new CompactSign(payload).setProtectedHeader(header).sign(keys.signingKey());
+  const alg = keys.algorithm ?? 'HS256';
+  const token = await new CompactSign(payload).setProtectedHeader(tokenHeader(alg, keys.signingKid?.())).sign(keys.signingKey());
+  return alg === 'ES256' ? withLowS(token) : token;
 }
 
 export interface PairSpec {

@@ -2,6 +2,7 @@ import { createHmac, KeyObject, timingSafeEqual, verify as cryptoVerify, type we
 import { compactVerify, errors as joseErrors } from 'jose';
 import { tokenHeader, type JwtAlgorithm } from '../secrets/scheme.js';
 import type { TokenClaims, TokenType } from './claims.js';
+import { isHighS } from './ecdsa-low-s.js';
 import { expired, invalid, TokenError } from './token-error.js';
 import { describeJson } from '../util/describe-json.js';
 
@@ -159,10 +160,10 @@ function verifyAsymmetricSync(
 
 function verifyWith(alg: Exclude<JwtAlgorithm, 'HS256'>, key: webcrypto.CryptoKey, input: string, signature: Buffer): boolean {
   try {
-    // ES256 signatures are r‖s (JWA §3.4), which node:crypto calls ieee-p1363.
-    return alg === 'EdDSA'
-      ? cryptoVerify(null, Buffer.from(input), keyObjectOf(key), signature)
-      : cryptoVerify('sha256', Buffer.from(input), { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' }, signature);
+    if (alg === 'EdDSA') return cryptoVerify(null, Buffer.from(input), keyObjectOf(key), signature);
+    // ES256 signatures are r‖s (JWA §3.4), which node:crypto calls ieee-p1363; only low-s counts.
+    if (isHighS(signature)) return false;
+    return cryptoVerify('sha256', Buffer.from(input), { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;
   }
@@ -255,6 +256,8 @@ async function checkSignature(
   // the signature counts (jose would also take a trailing `=`, or a last character that differs
   // only in unused bits): one token, one string, as Rust compares the signature text itself.
   if (!isCanonicalBase64url(parts[2] as string)) throw invalid('InvalidSignature');
+  // The other ECDSA spelling of a signature, (r, n − s), is refused as well (ecdsa-low-s.ts).
+  if (alg === 'ES256' && isHighS(Buffer.from(parts[2] as string, 'base64url'))) throw invalid('InvalidSignature');
   if (candidates.length === 0) throw invalid('No verification secret available');
   for (const key of candidates) {
     try {

@@ -2,10 +2,11 @@
  * Asymmetric signing and the JWK Set (issue 12 item 1): `jwt.algorithm = "EdDSA" | "ES256"`,
  * `GET /auth/jwks.json`, `kid` in every token, rotation with overlap, algorithm confusion.
  */
-import { createHmac, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createHmac, createPublicKey, verify as cryptoVerify, generateKeyPairSync } from 'node:crypto';
 import { CompactSign, calculateJwkThumbprint, compactVerify, createLocalJWKSet, exportJWK, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/storage/memory.js';
+import { flipS, isHighS, withLowS } from '../../src/tokens/ecdsa-low-s.js';
 import { verifySync } from '../../src/tokens/verify.js';
 import { nowSeconds } from '../../src/util/clock.js';
 import {
@@ -222,7 +223,8 @@ describe.each(ALGORITHMS)('Security: algorithm confusion (jwt.algorithm = %s)', 
       await expectInvalid(await validate(t, token), 'InvalidSignature');
     }
     // The same claims with our kid and our key verify: the refusals above are about the kid.
-    expect((await validate(t, await forgeSigned(t, payload, { alg, typ: 'JWT', kid: publicJwk.kid }))).status).toBe(200);
+    const ours = await forgeSigned(t, payload, { alg, typ: 'JWT', kid: publicJwk.kid });
+    expect((await validate(t, alg === 'ES256' ? withLowS(ours) : ours)).status).toBe(200); // as mint spells it
   });
 
   it('a token signed by a foreign key of the same algorithm, under our kid, is refused', async () => {
@@ -323,5 +325,44 @@ describe('Switching jwt.algorithm on an existing store', () => {
     expect(sealed).not.toContain('"d"');
     const { access: edAccess } = await ed.login();
     expect((await validate(ed, edAccess)).status).toBe(200);
+  });
+});
+
+describe('Security: one token, one string under ES256 (low-s signatures)', () => {
+  const sigOf = (token: string) => Buffer.from(token.split('.')[2] ?? '', 'base64url');
+  const withSig = (token: string, sig: Buffer) => `${token.slice(0, token.lastIndexOf('.') + 1)}${sig.toString('base64url')}`;
+
+  it('every minted signature is low-s; the (r, n − s) twin of a valid token, itself a valid ECDSA signature, is refused', async () => {
+    const t = await service({ jwt: { algorithm: 'ES256' } });
+    const tokens: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const pair = await mintPair(t);
+      tokens.push(pair.access, pair.refresh);
+    }
+    expect(tokens.filter((tok) => isHighS(sigOf(tok)))).toEqual([]);
+    const access = tokens[0] as string;
+    const twin = withSig(access, flipS(sigOf(access)));
+    // The twin verifies as plain ECDSA: the refusal below is the low-s rule, not a broken signature.
+    const jwk = (await jwksOf(t)).keys[0] as never;
+    const input = Buffer.from(access.slice(0, access.lastIndexOf('.')));
+    expect(
+      cryptoVerify(
+        'sha256',
+        input,
+        { key: createPublicKey({ key: jwk, format: 'jwk' }), dsaEncoding: 'ieee-p1363' },
+        sigOf(twin),
+      ),
+    ).toBe(true);
+    await expectInvalid(await validate(t, twin), 'InvalidSignature');
+    expect((await validate(t, access)).status).toBe(200);
+  });
+
+  it('the rule holds on the asynchronous path too (a header spelled differently from ours)', async () => {
+    const t = await service({ jwt: { algorithm: 'ES256' } });
+    const kid = (await jwksOf(t)).keys[0]?.kid;
+    const payload = decodeJwt((await mintPair(t)).access).payload;
+    const low = withLowS(await forgeSigned(t, payload, { typ: 'JWT', alg: 'ES256', kid }));
+    expect((await validate(t, low)).status).toBe(200);
+    await expectInvalid(await validate(t, withSig(low, flipS(sigOf(low)))), 'InvalidSignature');
   });
 });
