@@ -8,6 +8,8 @@ import { createGuard, type GuardEnv, type GuardOptions } from './http/guard.js';
 import { createMetricsApp } from './http/metrics-app.js';
 import { closeServer, listen, type Listening } from './server.js';
 import { AuthService } from './service.js';
+import type { TokenClaims } from './tokens/claims.js';
+import { verifyWithCore } from './tokens/core-verify.js';
 import type { Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 
@@ -38,6 +40,13 @@ export interface Auth {
   guard(options?: GuardOptions): MiddlewareHandler<GuardEnv>;
   /** The service as a Fetch-API handler (every path), for servers that are not Hono. */
   fetch(request: Request): Promise<Response>;
+  /**
+   * Checks an access token offline, with the service's own keys (any `jwt.algorithm`): the
+   * signature, algorithm, kid, expiry (with leeway), issuer, audience, claim shape and type, as
+   * `/auth/validate` does first. It does not look up the key or the session, so it does not see
+   * a revocation; `guard()` does. Rejects with an Error whose message says why.
+   */
+  verifyAccessToken(token: string): Promise<TokenClaims>;
   /** The resolved configuration (embedded defaults applied). */
   readonly config: AuthConfig;
   /** The Prometheus listener's address when `metrics.listen_addr` is set (wire §7.7). */
@@ -110,6 +119,7 @@ export async function createAuth(config: AuthConfigInput = {}, options: CreateAu
     config: resolved,
     metricsAddress: metrics ? { address: metrics.address.address, port: metrics.address.port } : undefined,
     guard: (guardOptions) => createGuard(svc.core, guardOptions),
+    verifyAccessToken: (token) => verifyWithCore(svc.core, token, 'access'),
     fetch: (request) => Promise.resolve(service.fetch(request)),
     close: () => (closed ??= close()),
   };

@@ -80,6 +80,7 @@ export class AuthService {
         clock,
         rotationIntervalSeconds: config.secrets.rotation_interval_seconds,
         gracePeriodSeconds: config.secrets.grace_period_seconds,
+        algorithm: config.jwt.algorithm,
         log: { info: (m: string) => log.info(m), warn: (m: string) => log.warn(m) },
       });
       const { memory_kib, iterations, parallelism } = config.user_password.argon2;

@@ -16,6 +16,7 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
     refresh_reuse_grace_seconds: 0,
     session_max_age: 2592000,
     verified_cache_mb: 0,
+    algorithm: 'HS256',
   },
   storage: {
     type: 'level',

@@ -47,6 +47,7 @@ describe('defaults', () => {
         refresh_reuse_grace_seconds: 0,
         session_max_age: 2592000,
         verified_cache_mb: 0,
+        algorithm: 'HS256',
       },
       storage: {
         type: 'level',
@@ -389,6 +390,20 @@ frame_options = 1979-05-27
       problemsOf(() => configFromPartial({ secrets: { rotation_interval_seconds: 7200, grace_period_seconds: 7200 } })),
     ).toEqual([
       'invalid configuration: secrets.grace_period_seconds (from test): must be greater than secrets.rotation_interval_seconds (7200)',
+    ]);
+  });
+
+  it('jwt.algorithm is one of HS256, EdDSA, ES256 (case matters), from the file or AUTH__JWT__ALGORITHM', () => {
+    const file = toml('[jwt]\nalgorithm = "ES256"\n');
+    expect(load({ file }).config.jwt.algorithm).toBe('ES256');
+    expect(load({ env: { AUTH__JWT__ALGORITHM: 'EdDSA' } }).config.jwt.algorithm).toBe('EdDSA');
+    expect(load().config.jwt.algorithm).toBe('HS256');
+    expect(problemsOf(() => load({ env: { AUTH__JWT__ALGORITHM: 'RS256' } }))).toEqual([
+      'invalid configuration: jwt.algorithm (from AUTH__JWT__ALGORITHM): must be one of "HS256", "EdDSA", "ES256", got "RS256"',
+    ]);
+    expect(problemsOf(() => load({ file: toml('[jwt]\nalgorithm = "eddsa"\n') }))).toHaveLength(1);
+    expect(problemsOf(() => configFromPartial({ jwt: { algorithm: 'none' as never } }))).toEqual([
+      'invalid configuration: jwt.algorithm (from test): must be one of "HS256", "EdDSA", "ES256", got "none"',
     ]);
   });
 

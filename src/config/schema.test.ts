@@ -29,6 +29,7 @@ describe('key tree', () => {
       'jwt.refresh_reuse_grace_seconds',
       'jwt.session_max_age',
       'jwt.verified_cache_mb',
+      'jwt.algorithm',
       'storage.type',
       'storage.path',
       'storage.url',

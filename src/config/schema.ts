@@ -7,6 +7,7 @@
  * loader walks the same tree to tell known keys from unknown ones.
  */
 import * as z from 'zod';
+import { JWT_ALGORITHMS, type JwtAlgorithm } from '../secrets/scheme.js';
 import {
   ARGON2_FLOOR,
   isHeaderValue,
@@ -37,6 +38,8 @@ export interface AuthConfig {
     session_max_age: number;
     /** Memory for verified tokens (MB); 0 = sized from the heap limit. */
     verified_cache_mb: number;
+    /** Token signature: HS256 (shared secret, as Rust) or a keypair published at /auth/jwks.json. */
+    algorithm: JwtAlgorithm;
   };
   storage: {
     /** `rocksdb` in a file is resolved to `level`. */
@@ -213,6 +216,15 @@ const storageType = () =>
       // rocksdb is an alias so existing Rust files start (§7.2).
       .transform((v): 'level' | 'memory' | 'postgres' => (v === 'rocksdb' ? 'level' : (v as 'level' | 'memory' | 'postgres'))),
   );
+const jwtAlgorithm = () =>
+  leaf(
+    'string',
+    plainString()
+      .refine((v) => (JWT_ALGORITHMS as readonly string[]).includes(v), {
+        error: (iss) => `must be one of "HS256", "EdDSA", "ES256", got ${quoted(iss)}`,
+      })
+      .transform((v) => v as JwtAlgorithm),
+  );
 const isPostgresUrl = (v: string): boolean => {
   try {
     const u = new URL(v);
@@ -236,6 +248,7 @@ function fields() {
       refresh_reuse_grace_seconds: intBetween(0, 60),
       session_max_age: intBetween(0, 10 * 365 * 86400),
       verified_cache_mb: intBetween(0, 4096),
+      algorithm: jwtAlgorithm(),
     }),
     storage: section({
       type: storageType(),

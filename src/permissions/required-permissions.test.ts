@@ -271,6 +271,8 @@ describe('§8.5 default deny', () => {
     ['GET', '/sse/session/1'],
     ['GET', '/auth/validate'],
     ['POST', '/auth/token'],
+    ['GET', '/auth/jwks.json'],
+    ['HEAD', '/auth/jwks.json'],
     ['GET', '/admin/identity'],
     ['GET', '/admin/metrics'],
     ['POST', '/admin/client-key'],

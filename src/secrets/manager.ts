@@ -1,9 +1,9 @@
-import { webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { nowSeconds, type Clock } from '../util/clock.js';
 import type { BatchOp, Store } from '../storage/store.js';
 import { SecretsError } from './errors.js';
-import { generateSecretValue } from './generate.js';
-import { BACKUP_KEY, PRIMARY_KEY, newRecord, openRecord, sealRecord, type OpenedRecord, type SecretRecord } from './record.js';
+import { newRecord, openRecord, sealRecord, type OpenedRecord, type SecretRecord } from './record.js';
+import { signingScheme, type JwtAlgorithm, type PublicJwk, type SigningKeys, type SigningScheme } from './scheme.js';
 import { seal } from './seal.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
@@ -23,24 +23,17 @@ export interface SecretManagerOptions {
   clock: Clock;
   rotationIntervalSeconds: number;
   gracePeriodSeconds: number;
+  /** `jwt.algorithm`; default HS256 (the secrets Rust reads). A keypair has its own records. */
+  algorithm?: JwtAlgorithm;
   log?: SecretLog;
 }
 
 interface LoadedSecret {
   readonly record: SecretRecord;
-  readonly key: CryptoKey;
+  readonly keys: SigningKeys;
 }
 
 const encoder = new TextEncoder();
-
-/** The HMAC key is the UTF-8 of the secret's text (wire §4.1); imported once per secret. */
-function importHmacKey(value: string): Promise<CryptoKey> {
-  return webcrypto.subtle.importKey('raw', encoder.encode(value), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-}
-
-async function loadSecret(opened: OpenedRecord): Promise<LoadedSecret> {
-  return { record: opened.record, key: await importHmacKey(opened.record.value) };
-}
 
 /**
  * Owns the signing secrets: creates the first one, caches primary and backup with their imported
@@ -55,6 +48,9 @@ export class SecretManager {
   private readonly rotationIntervalSeconds: number;
   private readonly gracePeriodSeconds: number;
   private readonly log: SecretLog | undefined;
+  private readonly scheme: SigningScheme;
+  /** The algorithm of every token signed and accepted (`jwt.algorithm`). */
+  readonly algorithm: JwtAlgorithm;
   private timer: NodeJS.Timeout | undefined;
 
   private primary!: LoadedSecret;
@@ -63,6 +59,9 @@ export class SecretManager {
   private withBackup: readonly CryptoKey[] | undefined;
   private backupExpiresAt = -1;
   private backupValue: string | undefined;
+  private kids = new Map<CryptoKey, string>();
+  private jwksPrimaryOnly: readonly PublicJwk[] = [];
+  private jwksWithBackup: readonly PublicJwk[] = [];
 
   private constructor(opts: SecretManagerOptions) {
     this.store = opts.store;
@@ -71,6 +70,16 @@ export class SecretManager {
     this.rotationIntervalSeconds = opts.rotationIntervalSeconds;
     this.gracePeriodSeconds = opts.gracePeriodSeconds;
     this.log = opts.log;
+    this.scheme = signingScheme(opts.algorithm ?? 'HS256');
+    this.algorithm = this.scheme.algorithm;
+  }
+
+  private async loadSecret(record: SecretRecord, storeKey: string): Promise<LoadedSecret> {
+    return { record, keys: await this.scheme.load(record.value, storeKey) };
+  }
+
+  private async newSecret(now: number): Promise<SecretRecord> {
+    return newRecord(await this.scheme.generate(), now, this.gracePeriodSeconds, this.scheme.secretType);
   }
 
   /**
@@ -82,32 +91,36 @@ export class SecretManager {
       throw new SecretsError(`key-encryption key must be 32 bytes, got ${opts.kek.length}`);
     }
     const m = new SecretManager(opts);
+    const { primaryKey, backupKey } = m.scheme;
     const legacy: BatchOp[] = [];
 
-    let primary = await m.read(PRIMARY_KEY);
+    let primary = await m.read(primaryKey);
     if (primary === undefined) {
-      const record = newRecord(generateSecretValue(), nowSeconds(m.clock), m.gracePeriodSeconds);
-      if (await m.store.putIfAbsent(PRIMARY_KEY, sealRecord(m.kek, record))) {
-        m.log?.info(`signing secret created (version ${record.version})`);
+      const record = await m.newSecret(nowSeconds(m.clock));
+      if (await m.store.putIfAbsent(primaryKey, sealRecord(m.kek, record))) {
+        m.log?.info(`signing ${m.kindName()} created (version ${record.version})`);
         primary = { record, plaintext: encoder.encode(JSON.stringify(record)), sealed: true };
       } else {
         // Another loader on this store won the race; adopt its secret.
-        primary = await m.read(PRIMARY_KEY);
+        primary = await m.read(primaryKey);
         if (primary === undefined) {
-          throw new SecretsError(`signing secret ${PRIMARY_KEY} vanished while loading`);
+          throw new SecretsError(`signing secret ${primaryKey} vanished while loading`);
         }
       }
     }
     if (!primary.sealed) {
-      legacy.push({ type: 'put', key: PRIMARY_KEY, value: seal(m.kek, primary.plaintext) });
+      legacy.push({ type: 'put', key: primaryKey, value: seal(m.kek, primary.plaintext) });
     }
 
-    const backup = await m.read(BACKUP_KEY);
+    const backup = await m.read(backupKey);
     if (backup !== undefined && !backup.sealed) {
-      legacy.push({ type: 'put', key: BACKUP_KEY, value: seal(m.kek, backup.plaintext) });
+      legacy.push({ type: 'put', key: backupKey, value: seal(m.kek, backup.plaintext) });
     }
 
-    m.install(await loadSecret(primary), backup === undefined ? undefined : await loadSecret(backup));
+    m.install(
+      await m.loadSecret(primary.record, primaryKey),
+      backup === undefined ? undefined : await m.loadSecret(backup.record, backupKey),
+    );
 
     // Secrets are always sealed at rest: seal what an older version left in plaintext.
     if (legacy.length > 0) {
@@ -120,7 +133,27 @@ export class SecretManager {
 
   /** The key that signs every new token. */
   signingKey(): CryptoKey {
-    return this.primary.key;
+    return this.primary.keys.sign;
+  }
+
+  /** The kid of the signing key (RFC 7638 thumbprint); undefined under HS256. */
+  signingKid(): string | undefined {
+    return this.primary.keys.kid;
+  }
+
+  /** The kid of a key of the verify set; undefined under HS256 or for a key not ours. */
+  kidOf(key: CryptoKey): string | undefined {
+    return this.kids.get(key);
+  }
+
+  /**
+   * The public keys of the verify set, for `GET /auth/jwks.json`: the primary, then the previous
+   * key while it still verifies. Empty under HS256 (a shared secret is never published).
+   */
+  publicJwks(): readonly PublicJwk[] {
+    const pair = this.withBackup;
+    if (pair !== undefined && nowSeconds(this.clock) <= this.backupExpiresAt) return this.jwksWithBackup;
+    return this.jwksPrimaryOnly;
   }
 
   /**
@@ -147,17 +180,17 @@ export class SecretManager {
       const old = this.primary;
       if (now - old.record.created_at < this.rotationIntervalSeconds) return false;
 
-      const record = newRecord(generateSecretValue(), now, this.gracePeriodSeconds);
+      const record = await this.newSecret(now);
       const demoted: SecretRecord = { ...old.record, is_primary: false };
-      const fresh: LoadedSecret = { record, key: await importHmacKey(record.value) };
+      const fresh: LoadedSecret = await this.loadSecret(record, this.scheme.primaryKey);
       await this.store.batch([
-        { type: 'put', key: PRIMARY_KEY, value: sealRecord(this.kek, record) },
-        { type: 'put', key: BACKUP_KEY, value: sealRecord(this.kek, demoted) },
+        { type: 'put', key: this.scheme.primaryKey, value: sealRecord(this.kek, record) },
+        { type: 'put', key: this.scheme.backupKey, value: sealRecord(this.kek, demoted) },
       ]);
       // Only once the batch is durable: the cache never gets ahead of the store.
-      this.install(fresh, { record: demoted, key: old.key });
+      this.install(fresh, { record: demoted, keys: old.keys });
       this.log?.info(
-        `signing secret rotated (version ${record.version}; ${old.record.version} verifies until ${demoted.expires_at})`,
+        `signing ${this.kindName()} rotated (version ${record.version}; ${old.record.version} verifies until ${demoted.expires_at})`,
       );
       return true;
     });
@@ -172,13 +205,17 @@ export class SecretManager {
   }
 
   private async reloadRecords(): Promise<void> {
-    const primary = await this.read(PRIMARY_KEY);
-    if (primary === undefined) throw new SecretsError(`signing secret ${PRIMARY_KEY} is missing from the store`);
-    const backup = await this.read(BACKUP_KEY);
+    const { primaryKey, backupKey } = this.scheme;
+    const primary = await this.read(primaryKey);
+    if (primary === undefined) throw new SecretsError(`signing secret ${primaryKey} is missing from the store`);
+    const backup = await this.read(backupKey);
     const sameBackup = (backup?.record.value ?? null) === (this.backupValue ?? null);
     if (primary.record.value === this.primary.record.value && sameBackup) return;
-    this.install(await loadSecret(primary), backup === undefined ? undefined : await loadSecret(backup));
-    this.log?.info(`signing secrets reloaded from the store (primary version ${primary.record.version})`);
+    this.install(
+      await this.loadSecret(primary.record, primaryKey),
+      backup === undefined ? undefined : await this.loadSecret(backup.record, backupKey),
+    );
+    this.log?.info(`signing ${this.kindName()}s reloaded from the store (primary version ${primary.record.version})`);
   }
 
   /** Checks rotation every hour; the interval does not keep the process alive. */
@@ -203,16 +240,29 @@ export class SecretManager {
     return blob === undefined ? undefined : openRecord(this.kek, key, blob);
   }
 
+  /** "secret" for the HMAC secret, "key" for a keypair: the log lines say which. */
+  private kindName(): string {
+    return this.algorithm === 'HS256' ? 'secret' : `key (${this.algorithm})`;
+  }
+
   private install(primary: LoadedSecret, backup: LoadedSecret | undefined): void {
     this.primary = primary;
     this.backupValue = backup?.record.value;
-    this.primaryOnly = Object.freeze([primary.key]);
+    this.primaryOnly = Object.freeze([primary.keys.verify]);
+    const kids = new Map<CryptoKey, string>();
+    const jwk = (s: LoadedSecret) => (s.keys.publicJwk === undefined ? [] : [s.keys.publicJwk]);
+    if (primary.keys.kid !== undefined) kids.set(primary.keys.verify, primary.keys.kid);
+    this.jwksPrimaryOnly = Object.freeze(jwk(primary));
     if (backup !== undefined && backup.record.value !== primary.record.value) {
-      this.withBackup = Object.freeze([primary.key, backup.key]);
+      this.withBackup = Object.freeze([primary.keys.verify, backup.keys.verify]);
       this.backupExpiresAt = backup.record.expires_at;
+      if (backup.keys.kid !== undefined) kids.set(backup.keys.verify, backup.keys.kid);
+      this.jwksWithBackup = Object.freeze([...jwk(primary), ...jwk(backup)]);
     } else {
       this.withBackup = undefined;
       this.backupExpiresAt = -1;
+      this.jwksWithBackup = this.jwksPrimaryOnly;
     }
+    this.kids = kids;
   }
 }

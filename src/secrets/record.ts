@@ -14,14 +14,14 @@ export interface SecretRecord {
   secret_type: string;
 }
 
-export function newRecord(value: string, now: number, gracePeriodSeconds: number): SecretRecord {
+export function newRecord(value: string, now: number, gracePeriodSeconds: number, secretType = 'JwtAuth'): SecretRecord {
   return {
     value,
     version: `v${now}`,
     created_at: now,
     expires_at: now + gracePeriodSeconds,
     is_primary: true,
-    secret_type: 'JwtAuth',
+    secret_type: secretType,
   };
 }
 

@@ -1,20 +1,30 @@
 import type { webcrypto } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { CompactSign } from 'jose';
+import { tokenHeader, type JwtAlgorithm } from '../secrets/scheme.js';
+import { withLowS } from './ecdsa-low-s.js';
 import { orderedClaims, type TokenClaims, type TokenPair } from './claims.js';
 import { cappedAt } from './session-lifetime.js';
 
 export interface SigningKeySource {
   signingKey(): webcrypto.CryptoKey;
+  /** `jwt.algorithm`; absent = HS256. */
+  readonly algorithm?: JwtAlgorithm;
+  /** The signing key's kid (asymmetric algorithms only). */
+  signingKid?(): string | undefined;
 }
 
 const encoder = new TextEncoder();
-const HEADER = { typ: 'JWT', alg: 'HS256' } as const;
 
-/** Signs claims exactly as given (order preserved), header `{"typ":"JWT","alg":"HS256"}`. */
+/**
+ * Signs claims exactly as given (order preserved). Header `{"typ":"JWT","alg":"HS256"}` under
+ * HS256, as Rust (no kid); `{"alg":"EdDSA"|"ES256","typ":"JWT","kid":…}` with a keypair.
+ */
 export async function signClaims(claims: TokenClaims, keys: SigningKeySource): Promise<string> {
   const payload = encoder.encode(JSON.stringify(orderedClaims(claims)));
-  return new CompactSign(payload).setProtectedHeader(HEADER).sign(keys.signingKey());
+  const alg = keys.algorithm ?? 'HS256';
+  const token = await new CompactSign(payload).setProtectedHeader(tokenHeader(alg, keys.signingKid?.())).sign(keys.signingKey());
+  return alg === 'ES256' ? withLowS(token) : token;
 }
 
 export interface PairSpec {

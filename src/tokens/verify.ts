@@ -1,12 +1,21 @@
-import { createHmac, KeyObject, timingSafeEqual, type webcrypto } from 'node:crypto';
+import { createHmac, KeyObject, timingSafeEqual, verify as cryptoVerify, type webcrypto } from 'node:crypto';
 import { compactVerify, errors as joseErrors } from 'jose';
+import { tokenHeader, type JwtAlgorithm } from '../secrets/scheme.js';
 import type { TokenClaims, TokenType } from './claims.js';
+import { isHighS } from './ecdsa-low-s.js';
 import { expired, invalid, TokenError } from './token-error.js';
 import { describeJson } from '../util/describe-json.js';
 
 /** What the secret manager provides: the keys to try, primary first. */
 export interface VerifyKeySource {
   verifyKeys(): readonly webcrypto.CryptoKey[];
+  /**
+   * The one algorithm accepted (`jwt.algorithm`); absent = HS256. It is pinned here, never read
+   * from the token: a token whose header names another algorithm is refused at step 2.
+   */
+  readonly algorithm?: JwtAlgorithm;
+  /** The kid of a verify key; with an asymmetric algorithm a token's kid picks its key. */
+  kidOf?(key: webcrypto.CryptoKey): string | undefined;
 }
 
 export interface VerifyOptions {
@@ -62,7 +71,7 @@ export const NEEDS_JOSE = Symbol('needs jose');
 /**
  * Verifies a compact JWS in the exact step order of wire §4.4 and returns its claims.
  * verifySync does the work; only a token whose header is not the one we mint goes to jose
- * (algorithm pinned to HS256). The claim rules are ours, because jose's own run in a different
+ * (algorithm pinned to `keys.algorithm`, HS256 by default). The claim rules are ours, because jose's own run in a different
  * order and draw the expiry line one second earlier.
  */
 export async function verifyToken(
@@ -74,7 +83,7 @@ export async function verifyToken(
   const claims = verifySync(token, expected, keys, opts);
   if (claims !== NEEDS_JOSE) return claims;
   const candidates = keys.verifyKeys();
-  const [payloadPart, key] = await checkSignature(token, candidates);
+  const [payloadPart, key] = await checkSignature(token, candidates, keys);
   return checkPayload(decodePart(payloadPart), expected, opts, token, key);
 }
 
@@ -101,6 +110,8 @@ export function verifySync(
     }
     return checkPayload(entry.payload, expected, opts, token, entry.key, entry);
   }
+  const alg = keys.algorithm ?? 'HS256';
+  if (alg !== 'HS256') return verifyAsymmetricSync(token, expected, keys, alg, candidates, opts);
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== OUR_HEADER || parts[1] === '') {
     // Not ours: structure errors and every other header take jose's way, in step order.
@@ -120,6 +131,54 @@ export function verifySync(
     }
   }
   throw invalid('InvalidSignature');
+}
+
+/**
+ * verifySync for EdDSA/ES256: a token carrying the exact header we mint for one of the verify
+ * keys (alg + kid) is checked by node:crypto's synchronous verify against that key only; any
+ * other header goes to checkSignature, which parses it.
+ */
+function verifyAsymmetricSync(
+  token: string,
+  expected: TokenType,
+  keys: VerifyKeySource,
+  alg: Exclude<JwtAlgorithm, 'HS256'>,
+  candidates: readonly webcrypto.CryptoKey[],
+  opts: VerifyOptions,
+): TokenClaims | typeof NEEDS_JOSE {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[1] === '') return NEEDS_JOSE;
+  const [headerPart, payloadPart, signature] = parts as [string, string, string];
+  const key = candidates.find((k) => ourHeaderOf(k, alg, keys) === headerPart);
+  if (key === undefined) return NEEDS_JOSE;
+  if (!isCanonicalBase64url(signature)) throw invalid('InvalidSignature');
+  if (!verifyWith(alg, key, `${headerPart}.${payloadPart}`, Buffer.from(signature, 'base64url'))) {
+    throw invalid('InvalidSignature');
+  }
+  return checkPayload(decodePart(payloadPart), expected, opts, token, key);
+}
+
+function verifyWith(alg: Exclude<JwtAlgorithm, 'HS256'>, key: webcrypto.CryptoKey, input: string, signature: Buffer): boolean {
+  try {
+    if (alg === 'EdDSA') return cryptoVerify(null, Buffer.from(input), keyObjectOf(key), signature);
+    // ES256 signatures are r‖s (JWA §3.4), which node:crypto calls ieee-p1363; only low-s counts.
+    if (isHighS(signature)) return false;
+    return cryptoVerify('sha256', Buffer.from(input), { key: keyObjectOf(key), dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+// The base64url header we mint for a key (tokenHeader, as mint.ts writes it), made once per key.
+const ourHeaders = new WeakMap<webcrypto.CryptoKey, string | null>();
+function ourHeaderOf(key: webcrypto.CryptoKey, alg: JwtAlgorithm, keys: VerifyKeySource): string | null {
+  let h = ourHeaders.get(key);
+  if (h === undefined) {
+    const kid = keys.kidOf?.(key);
+    h = kid === undefined ? null : Buffer.from(JSON.stringify(tokenHeader(alg, kid))).toString('base64url');
+    ourHeaders.set(key, h);
+  }
+  return h;
 }
 
 // node:crypto signs with a KeyObject; one per WebCrypto key, made once.
@@ -166,7 +225,13 @@ function isCanonicalBase64url(part: string): boolean {
 }
 
 /** Steps 1–3 of wire §4.4; returns the payload part and the key that verified it. */
-async function checkSignature(token: string, candidates: readonly webcrypto.CryptoKey[]): Promise<[string, webcrypto.CryptoKey]> {
+async function checkSignature(
+  token: string,
+  all: readonly webcrypto.CryptoKey[],
+  keys: VerifyKeySource,
+): Promise<[string, webcrypto.CryptoKey]> {
+  const alg = keys.algorithm ?? 'HS256';
+  let candidates = all;
   // 1. Structure.
   const parts = token.split('.');
   // An empty signature is well-formed (alg "none" tokens have one) and fails at step 2 or 3.
@@ -174,21 +239,29 @@ async function checkSignature(token: string, candidates: readonly webcrypto.Cryp
     throw invalid('Malformed token: InvalidToken');
   }
   const [headerPart, payloadPart] = parts as [string, string, string];
-  if (headerPart !== OUR_HEADER) {
+  if (alg !== 'HS256' || headerPart !== OUR_HEADER) {
     const header = decodePart(headerPart);
     if (!isObject(header)) throw invalid('JSON error: header is not an object');
-    // 2. Algorithm.
-    if (header.alg !== 'HS256') throw invalid('InvalidAlgorithm');
+    // 2. Algorithm: the configured one, whatever the header claims (no HS256 token is taken
+    // under a keypair, so a public key used as an HMAC secret never verifies; `none` never does).
+    if (header.alg !== alg) throw invalid('InvalidAlgorithm');
     if (header.crit !== undefined) throw invalid('InvalidToken');
+    if (alg !== 'HS256') {
+      // The kid picks the key; a kid we do not know (or none) is a bad signature.
+      candidates = all.filter((k) => typeof header.kid === 'string' && keys.kidOf?.(k) === header.kid);
+      if (all.length > 0 && candidates.length === 0) throw invalid('InvalidSignature');
+    }
   }
   // 3. Signature, against the primary, then an eligible backup. Only the canonical spelling of
   // the signature counts (jose would also take a trailing `=`, or a last character that differs
   // only in unused bits): one token, one string, as Rust compares the signature text itself.
   if (!isCanonicalBase64url(parts[2] as string)) throw invalid('InvalidSignature');
+  // The other ECDSA spelling of a signature, (r, n − s), is refused as well (ecdsa-low-s.ts).
+  if (alg === 'ES256' && isHighS(Buffer.from(parts[2] as string, 'base64url'))) throw invalid('InvalidSignature');
   if (candidates.length === 0) throw invalid('No verification secret available');
   for (const key of candidates) {
     try {
-      await compactVerify(token, key, { algorithms: ['HS256'] });
+      await compactVerify(token, key, { algorithms: [alg] });
       return [payloadPart, key];
     } catch (e) {
       if (e instanceof joseErrors.JWSSignatureVerificationFailed) continue;

@@ -38,6 +38,7 @@ const GET_ROUTES = [
   '/auth/favicon.ico',
   '/auth/callback',
   '/auth/providers',
+  '/auth/jwks.json',
   '/auth/health',
   '/auth/ready',
 ];

@@ -70,6 +70,7 @@ const pathOfUri = (uri: string): string => {
   return q === -1 ? uri : uri.slice(0, q);
 };
 
+const JWKS_HEADERS = { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' };
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 
 const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
@@ -158,6 +159,16 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
     });
   });
   app.all('/auth/providers', methodNotAllowed('GET,HEAD'));
+
+  // The public keys of the verify set (issue 12): a bare JWK Set (RFC 7517 §5), not an envelope,
+  // so any JOSE library reads it. Under HS256 there is no public key: 404 in the usual envelope.
+  app.get('/auth/jwks.json', (c) => {
+    if (core.secrets.algorithm === 'HS256') {
+      throw new AuthError('not_found', 'No public keys: jwt.algorithm is HS256 (a shared secret)');
+    }
+    return send(c, JSON.stringify({ keys: core.secrets.publicJwks() }), 200, JWKS_HEADERS);
+  });
+  app.all('/auth/jwks.json', methodNotAllowed('GET,HEAD'));
 
   app.get('/auth/health', async (c) => {
     const storage = await svc.storageAlive();
