@@ -4,6 +4,7 @@
  * 401 `token_expired`, and is ended with `POST /auth/logout` — never `/admin/revoke`, which
  * would revoke the operator's whole account key (wire §3.10).
  */
+import { displayMessage, t } from './i18n.js';
 
 export interface Session {
   access_token: string;
@@ -48,7 +49,7 @@ export class ApiError extends Error {
 /** The page's own session is gone (expired beyond refresh, revoked, reused): sign in again. */
 export class SessionEnded extends Error {
   constructor() {
-    super('Your session has ended. Sign in again.');
+    super(t('error.sessionEnded'));
   }
 }
 
@@ -67,11 +68,11 @@ async function readJson(res: Response): Promise<Json> {
 function messageOf(json: Json, res: Response): string {
   const err = json?.error;
   if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
-    return (err as { message: string }).message;
+    return displayMessage((err as { message: string }).message);
   }
-  if (typeof err === 'string' && err !== '') return err;
-  if (typeof json?.message === 'string' && json.message !== '') return json.message;
-  return `The node answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`;
+  if (typeof err === 'string' && err !== '') return displayMessage(err);
+  if (typeof json?.message === 'string' && json.message !== '') return displayMessage(json.message);
+  return t('error.status', { status: `${res.status}${res.statusText ? ` ${res.statusText}` : ''}` });
 }
 
 function retryAfter(res: Response): number | undefined {
@@ -88,7 +89,7 @@ async function call(path: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(path, { ...init, credentials: 'omit', cache: 'no-store' });
   } catch {
-    throw new ApiError('Cannot reach the node. Check your connection and try again.', 0);
+    throw new ApiError(t('error.unreachable'), 0);
   }
 }
 
@@ -228,4 +229,41 @@ export async function signOut(): Promise<boolean> {
   if (!s) return true;
   const res = await postJson('/auth/logout', { refresh_token: s.refresh_token }).catch(() => undefined);
   return res?.ok === true;
+}
+
+/** One row of `GET /admin/sessions`. */
+export interface SessionRow {
+  sid: string;
+  client_name: string | null;
+  created_at: number;
+  last_refresh_at: number | null;
+  address: string | null;
+  current: boolean;
+}
+
+/** `GET /admin/sessions`: the account's live sessions. */
+export async function listSessions(): Promise<SessionRow[]> {
+  const res = await authed('/admin/sessions', { method: 'GET' });
+  const json = await readJson(res);
+  const rows = (json?.data as { sessions?: unknown } | undefined)?.sessions;
+  if (!res.ok || !Array.isArray(rows)) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  return rows as SessionRow[];
+}
+
+/** `DELETE /admin/sessions/:sid`; ending the page's own session forgets it here too. */
+export async function revokeSession(sid: string, current: boolean): Promise<void> {
+  const res = await authed(`/admin/sessions/${encodeURIComponent(sid)}`, { method: 'DELETE' });
+  if (!res.ok && res.status !== 404) throw await failure(res);
+  if (current) clearSession();
+}
+
+/** `POST /admin/sessions/revoke-all` ("sign out everywhere", this page included). */
+export async function revokeAllSessions(): Promise<void> {
+  const res = await authed('/admin/sessions/revoke-all', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (!res.ok) throw await failure(res);
+  clearSession();
 }

@@ -4,8 +4,22 @@
  * through text nodes (never innerHTML).
  */
 import './style.css';
-import { ApiError, SessionEnded, getProviders, liveSession, mintClientKey, signIn, signOut, type Session } from './api.js';
+import {
+  ApiError,
+  SessionEnded,
+  getProviders,
+  liveSession,
+  listSessions,
+  mintClientKey,
+  revokeAllSessions,
+  revokeSession,
+  signIn,
+  signOut,
+  type Session,
+  type SessionRow,
+} from './api.js';
 import { checkCallback, denyUrl, handOffUrl, nodeUrl, parseOriginList, readParams, type CallbackCheck } from './callback.js';
+import { currentLanguage, parts, pickLanguage, setLanguage, t } from './i18n.js';
 import { describePermission, requestedPermissions, type DescribedPermission } from './permissions.js';
 
 type Attrs = Record<string, string | boolean | undefined | ((e: Event) => void)>;
@@ -33,6 +47,13 @@ const alertBox = byId('alert');
 const statusBox = byId('status');
 const bodyBox = byId('body');
 
+const query = new URLSearchParams(window.location.search);
+setLanguage(pickLanguage(query.get('lang'), navigator.languages ?? [navigator.language]));
+document.documentElement.lang = currentLanguage();
+for (const el of document.querySelectorAll<HTMLElement>('[data-i18n]')) {
+  el.textContent = t(el.dataset.i18n as Parameters<typeof t>[0]);
+}
+
 const params = readParams(window.location.search);
 const allowedOrigins = parseOriginList(
   document.querySelector<HTMLMetaElement>('meta[name="mero-auth-callback-origins"]')?.content,
@@ -47,7 +68,7 @@ function show(title: string, heading: Child[], ...content: Child[]): void {
   const h1 = h('h1', { tabindex: '-1' }, ...heading);
   headBox.replaceChildren(h1);
   bodyBox.replaceChildren(...content.filter((c): c is Node | string => c !== false && c !== null && c !== undefined));
-  document.title = `${title} · Calimero node`;
+  document.title = `${title} · ${t('doc.suffix')}`;
   h1.focus();
 }
 
@@ -62,17 +83,15 @@ function showStatus(message: string): void {
   statusBox.replaceChildren(message);
 }
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 function messageOf(e: unknown): string {
   if (e instanceof ApiError) {
     if (e.retryAfter !== undefined && (e.status === 429 || e.status === 503)) {
-      return `${e.message.replace(/\.?$/, '.')} Try again in ${plural(e.retryAfter, 'second')}.`;
+      return `${e.message.replace(/\.?$/, '.')} ${t(e.retryAfter === 1 ? 'retry.one' : 'retry.other', { n: e.retryAfter })}`;
     }
     return e.message;
   }
   if (e instanceof SessionEnded) return e.message;
-  return `Something went wrong: ${e instanceof Error ? e.message : String(e)}`;
+  return t('error.other', { message: e instanceof Error ? e.message : String(e) });
 }
 
 /**
@@ -104,6 +123,20 @@ function pending(busy: HTMLButtonElement | null, controls: Array<HTMLButtonEleme
 const code = (text: string) => h('code', {}, text);
 const origin = (text: string) => h('span', { class: 'origin' }, text);
 
+/**
+ * The requesting app's name from `app-name`, as a label beside its origin (which stays the trust
+ * anchor: the name is the app's own claim). Text only, control characters dropped, at most 60
+ * characters; null when absent or empty.
+ */
+const appName = (() => {
+  const raw = (query.get('app-name') ?? '').replace(/[\p{Cc}\p{Cf}]/gu, '').trim();
+  if (raw === '') return null;
+  const chars = [...raw];
+  return chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : raw;
+})();
+/** The app's name (when given) and its origin. */
+const requester = (text: string): Child[] => [appName && h('span', { class: 'app-name' }, appName), origin(text)];
+
 // ---------------------------------------------------------------------------------------------
 // Steps
 
@@ -116,7 +149,7 @@ async function start(): Promise<void> {
     return unreachable(e);
   }
   if (!providers.enabled) {
-    return show('Sign-in unavailable', ['Sign-in is not available'], h('p', {}, 'No sign-in method is enabled on this node.'));
+    return show(t('unavailable.title'), [t('unavailable.heading')], h('p', {}, t('unavailable.text')));
   }
   if (!providers.configured) return setup();
   let session: Session | null = null;
@@ -132,41 +165,32 @@ async function start(): Promise<void> {
 function refused(check: Extract<CallbackCheck, { ok: false }>): void {
   const why: Child[] =
     check.reason === 'missing'
-      ? [
-          h('p', {}, 'This sign-in link has no ', code('callback-url'), ', so there is nowhere to send you afterwards.'),
-          h('p', {}, 'Start the sign-in again from the app or command that sent you here.'),
-        ]
+      ? [h('p', {}, ...parts('refused.missing', { code: code('callback-url') })), h('p', {}, t('refused.missing2'))]
       : check.reason === 'untrusted'
         ? [
-            h('p', {}, 'It would send access to this node to'),
+            h('p', {}, t('refused.untrusted1')),
             h('p', { class: 'who' }, origin(check.origin)),
-            h('p', {}, 'which this node does not trust, so no sign-in form is shown and nothing is handed over.'),
-            h(
-              'p',
-              { class: 'muted' },
-              'If that app is yours, the node operator can trust its address by adding it to ',
-              code('frontend.allowed_callback_origins'),
-              ' in the configuration.',
-            ),
+            h('p', {}, t('refused.untrusted2')),
+            h('p', { class: 'muted' }, ...parts('refused.untrusted3', { code: code('frontend.allowed_callback_origins') })),
           ]
         : [
-            h('p', {}, 'Its return address must be a full web address starting with http:// or https://. It was:'),
+            h('p', {}, t('refused.invalid')),
             h('p', { class: 'raw' }, code(check.raw.length > 200 ? `${check.raw.slice(0, 200)}…` : check.raw)),
           ];
-  show('Request refused', ['This sign-in request was refused'], ...why);
+  show(t('refused.title'), [t('refused.heading')], ...why);
 }
 
 function unreachable(e: unknown): void {
   show(
-    'Cannot reach the node',
-    ['Cannot reach the node'],
+    t('unreachable.title'),
+    [t('unreachable.title')],
     h('p', {}, messageOf(e)),
-    h('div', { class: 'actions' }, button('Try again', 'Trying…', 'primary', { onclick: () => void start() })),
+    h('div', { class: 'actions' }, button(t('btn.retry'), t('btn.retrying'), 'primary', { onclick: () => void start() })),
   );
 }
 
 function setup(): void {
-  const again = button('Check again', 'Checking…', 'primary', {
+  const again = button(t('btn.check'), t('btn.checking'), 'primary', {
     onclick: () => {
       if (again.hasAttribute('aria-busy')) return;
       pending(again, [again], true);
@@ -174,29 +198,21 @@ function setup(): void {
     },
   });
   show(
-    'No account yet',
-    ['No account has been set up yet'],
-    h('p', {}, 'Nobody can sign in to this node until its operator creates the first account, in one of two ways:'),
+    t('setup.title'),
+    [t('setup.heading')],
+    h('p', {}, t('setup.intro')),
     h(
       'ul',
       { class: 'steps' },
+      h('li', {}, ...parts('setup.cli', { code: code('mero-auth set-admin --username <name> --password-stdin') })),
       h(
         'li',
         {},
-        'With the service stopped, run ',
-        code('mero-auth set-admin --username <name> --password-stdin'),
-        ', type the password on one line, then start the service again.',
-      ),
-      h(
-        'li',
-        {},
-        'Or start the service with ',
-        code('MERO_AUTH_ADMIN_USER'),
-        ' and ',
-        code('MERO_AUTH_ADMIN_PASSWORD'),
-        ' (or ',
-        code('MERO_AUTH_ADMIN_PASSWORD_FILE'),
-        ') set; the account is created when it starts.',
+        ...parts('setup.env', {
+          user: code('MERO_AUTH_ADMIN_USER'),
+          password: code('MERO_AUTH_ADMIN_PASSWORD'),
+          file: code('MERO_AUTH_ADMIN_PASSWORD_FILE'),
+        }),
       ),
     ),
     h('div', { class: 'actions' }, again),
@@ -225,7 +241,7 @@ function signInForm(notice?: string): void {
     autocomplete: 'current-password',
     required: true,
   });
-  const submit = button('Sign in', 'Signing in…', 'primary', { type: 'submit' });
+  const submit = button(t('btn.signin'), t('btn.signingIn'), 'primary', { type: 'submit' });
   let busy = false;
   const invalid = (input: HTMLInputElement, message: string) => {
     input.setAttribute('aria-invalid', 'true');
@@ -239,8 +255,8 @@ function signInForm(notice?: string): void {
         e.preventDefault();
         if (busy) return;
         for (const input of [username, password]) input.removeAttribute('aria-invalid');
-        if (username.value === '') return invalid(username, 'Enter your username.');
-        if (password.value === '') return invalid(password, 'Enter your password.');
+        if (username.value === '') return invalid(username, t('error.username'));
+        if (password.value === '') return invalid(password, t('error.password'));
         busy = true;
         pending(submit, [submit, username, password], true);
         signIn(username.value, password.value).then(consent, (err: unknown) => {
@@ -252,19 +268,14 @@ function signInForm(notice?: string): void {
         });
       },
     },
-    field('Username', username),
-    field('Password', password),
+    field(t('field.username'), username),
+    field(t('field.password'), password),
     h('div', { class: 'actions' }, submit),
   );
   show(
-    'Sign in',
-    ['Sign in'],
-    h(
-      'p',
-      { class: 'who' },
-      origin(callback.origin),
-      h('span', { class: 'muted' }, ' is asking for access to this node. Sign in to review the request.'),
-    ),
+    t('signin.title'),
+    [t('signin.title')],
+    h('p', { class: 'who' }, ...requester(callback.origin), h('span', { class: 'muted' }, t('signin.asking'))),
     form,
   );
   if (notice) showStatus(notice);
@@ -275,7 +286,7 @@ function permissionItem(p: DescribedPermission): HTMLElement {
     'li',
     { class: p.high ? 'perm high' : 'perm' },
     h('span', { class: 'perm-text' }, p.text, p.scope ? ` (${p.scope})` : ''),
-    p.high && h('span', { class: 'badge' }, 'High risk'),
+    p.high && h('span', { class: 'badge' }, t('consent.highBadge')),
     h('code', { class: 'perm-raw' }, p.raw),
   );
 }
@@ -285,11 +296,12 @@ function consent(session: Session): void {
   const target = callback;
   const described = permissions.map(describePermission);
   const high = described.some((p) => p.high);
-  const approve = button('Approve', 'Approving…', 'primary');
-  const deny = button('Deny', 'Deny', 'secondary');
-  const out = button('Sign out', 'Signing out…', 'link');
+  const approve = button(t('btn.approve'), t('btn.approving'), 'primary');
+  const deny = button(t('btn.deny'), t('btn.deny'), 'secondary');
+  const out = button(t('btn.signOut'), t('btn.signingOut'), 'link');
+  const manage = button(t('btn.sessions'), t('btn.sessions'), 'link');
   let busy = false;
-  const controls = [approve, deny, out];
+  const controls = [approve, deny, out, manage];
 
   approve.addEventListener('click', () => {
     if (busy) return;
@@ -306,7 +318,7 @@ function consent(session: Session): void {
             contextIdentity: params.contextIdentity,
             nodeUrl: nodeUrl(params.appUrl, window.location.origin),
           }),
-          'Access approved.',
+          t('leave.approved'),
         ),
       (err: unknown) => {
         if (err instanceof SessionEnded) return signInForm(err.message);
@@ -319,47 +331,143 @@ function consent(session: Session): void {
   deny.addEventListener('click', () => {
     if (busy) return;
     busy = true;
-    leave(target.origin, denyUrl(target.url), 'You denied the request.');
+    leave(target.origin, denyUrl(target.url), t('leave.denied'));
   });
   out.addEventListener('click', () => {
     if (busy) return;
     busy = true;
     pending(out, controls, true);
-    void signOut().then((confirmed) =>
-      signInForm(
-        confirmed ? 'You are signed out.' : 'You are signed out here; the node could not be reached to end the session.',
-      ),
-    );
+    void signOut().then((confirmed) => signInForm(confirmed ? t('signedOut.ok') : t('signedOut.offline')));
+  });
+  manage.addEventListener('click', () => {
+    if (busy) return;
+    sessionsView(session);
   });
 
   const context =
     params.contextId !== '' && params.contextIdentity !== ''
-      ? h('p', {}, 'Tied to context ', code(params.contextId), ' as identity ', code(params.contextIdentity), '.')
+      ? h('p', {}, ...parts('consent.context', { id: code(params.contextId), identity: code(params.contextIdentity) }))
       : null;
   show(
-    'Approve access',
-    [h('span', { class: 'lead' }, 'Allow access for'), ' ', origin(target.origin)],
-    h('p', { class: 'muted' }, 'This app is asking to use this node with your account. It will be able to:'),
+    t('consent.title'),
+    [h('span', { class: 'lead' }, t('consent.lead')), ' ', ...requester(target.origin)],
+    h('p', { class: 'muted' }, t('consent.intro')),
     described.length > 0
       ? h('ul', { class: 'perms' }, ...described.map(permissionItem))
-      : h('p', { class: 'perms-none' }, 'Nothing beyond knowing that you approved it (no permissions requested).'),
+      : h('p', { class: 'perms-none' }, t('consent.none')),
     context,
-    high &&
-      h(
-        'p',
-        { class: 'warning' },
-        'This request includes high-risk permissions. Approve only if you trust ',
-        origin(target.origin),
-        '.',
-      ),
+    high && h('p', { class: 'warning' }, ...parts('consent.high', { origin: origin(target.origin) })),
     h('div', { class: 'actions' }, approve, deny),
-    h('p', { class: 'account' }, 'Signed in as ', h('strong', {}, session.username || 'this account'), '. ', out),
+    h(
+      'p',
+      { class: 'account' },
+      ...parts('account.signedIn', { user: h('strong', {}, session.username || t('account.fallback')) }),
+      ' ',
+      manage,
+      ' · ',
+      out,
+    ),
   );
 }
 
 function leave(to: string, url: string, note: string): void {
-  show('Returning', ['Returning to ', origin(to)], h('p', {}, note));
+  show(t('leave.title'), parts('leave.heading', { origin: origin(to) }), h('p', {}, note));
   window.location.replace(url);
+}
+
+/** A time from the node (seconds), in the page's language. */
+const when = (seconds: number): string => new Date(seconds * 1000).toLocaleString(currentLanguage());
+
+/** The account's sessions, each with Revoke, and "Sign out everywhere" (issue 12). */
+function sessionsView(session: Session): void {
+  const back = button(t('btn.back'), t('btn.back'), 'secondary', { onclick: () => consent(session) });
+  const everywhere = button(t('btn.everywhere'), t('btn.signingOut'), 'danger');
+  const list = h('ul', { class: 'sessions', 'aria-busy': 'true' });
+  let busy = false;
+  const ended = (e: unknown): boolean => {
+    if (!(e instanceof SessionEnded)) return false;
+    signInForm(e.message);
+    return true;
+  };
+  const row = (s: SessionRow): HTMLElement => {
+    const revoke = button(t('btn.revoke'), t('btn.revoking'), 'secondary small', {
+      'aria-label': `${t('btn.revoke')}: ${s.client_name ?? t('sessions.unknown')}${s.current ? ` (${t('sessions.current')})` : ''}`,
+    });
+    revoke.addEventListener('click', () => {
+      if (busy) return;
+      busy = true;
+      pending(revoke, [revoke, everywhere, back], true);
+      revokeSession(s.sid, s.current).then(
+        () => {
+          busy = false;
+          pending(revoke, [revoke, everywhere, back], false);
+          if (s.current) signInForm(t('signedOut.ok'));
+          else void load();
+        },
+        (e: unknown) => {
+          busy = false;
+          pending(revoke, [revoke, everywhere, back], false);
+          if (!ended(e)) showError(messageOf(e));
+        },
+      );
+    });
+    const meta = [
+      t('sessions.created', { time: when(s.created_at) }),
+      s.last_refresh_at !== null && t('sessions.refreshed', { time: when(s.last_refresh_at) }),
+      s.address !== null && t('sessions.from', { address: s.address }),
+    ].filter((x): x is string => typeof x === 'string');
+    return h(
+      'li',
+      { class: 'session', 'data-sid': s.sid },
+      h(
+        'div',
+        { class: 'session-text' },
+        h('span', { class: 'session-name' }, s.client_name ?? t('sessions.unknown')),
+        s.current && h('span', { class: 'badge current' }, t('sessions.current')),
+        h('span', { class: 'session-meta' }, meta.join(' · ')),
+      ),
+      revoke,
+    );
+  };
+  async function load(): Promise<void> {
+    list.setAttribute('aria-busy', 'true');
+    try {
+      const rows = await listSessions();
+      list.replaceChildren(...rows.map(row));
+      list.removeAttribute('aria-busy');
+    } catch (e) {
+      if (!ended(e)) showError(messageOf(e));
+    }
+  }
+  everywhere.addEventListener('click', () => {
+    if (busy) return;
+    busy = true;
+    pending(everywhere, [everywhere, back], true);
+    revokeAllSessions().then(
+      () => signInForm(t('signedOut.everywhere')),
+      (e: unknown) => {
+        busy = false;
+        pending(everywhere, [everywhere, back], false);
+        if (!ended(e)) showError(messageOf(e));
+      },
+    );
+  });
+  show(
+    t('sessions.title'),
+    [t('sessions.heading')],
+    h(
+      'p',
+      { class: 'muted' },
+      ...parts('account.signedIn', { user: h('strong', {}, session.username || t('account.fallback')) }),
+    ),
+    h('p', { class: 'muted' }, t('sessions.intro')),
+    list,
+    h('div', { class: 'actions' }, everywhere, back),
+  );
+  showStatus(t('sessions.loading'));
+  void load().then(() => {
+    if (statusBox.textContent === t('sessions.loading')) statusBox.replaceChildren();
+  });
 }
 
 void start();

@@ -2,6 +2,7 @@
  * The permissions a sign-in request asks for, in plain language (grammar: permissions.md §2).
  * Pure functions: no DOM.
  */
+import { has, t, type MessageKey } from './i18n.js';
 
 /** What each `mode` needs, put first as the Rust login frontend does. */
 const MODE_PERMISSIONS: Readonly<Record<string, readonly string[]>> = {
@@ -54,55 +55,54 @@ export interface DescribedPermission {
   known: boolean;
 }
 
-type Entry = [text: string, high: boolean];
-
-const TABLE: Readonly<Record<string, Entry>> = {
-  application: ['Install, remove and list applications', true],
-  'application:list': ['See which applications are installed', false],
-  'application:install': ['Install applications', true],
-  'application:uninstall': ['Remove applications', true],
-  package: ['Look up packages in the registry', false],
-  'package:list-packages': ['List packages', false],
-  'package:list-versions': ['List the versions of a package', false],
-  'package:get-latest-version': ['Look up the latest version of a package', false],
-  blob: ['Upload, read, list and delete stored files (blobs)', true],
-  'blob:add': ['Upload files (blobs)', false],
-  'blob:add:stream': ['Upload files (blobs) from a stream', false],
-  'blob:add:file': ['Upload files (blobs) from a file', false],
-  'blob:add:url': ['Upload files (blobs) from a URL', false],
-  'blob:remove': ['Delete stored files (blobs)', true],
-  'blob:list': ['List stored files (blobs)', false],
-  'blob:get': ['Read stored files (blobs)', false],
-  namespace: ['Create, list and manage namespaces', true],
-  'namespace:create': ['Create namespaces', false],
-  'namespace:list': ['List namespaces', false],
-  'namespace:manage': ['Manage namespaces', true],
-  group: ['Create, list and manage groups', true],
-  'group:create': ['Create groups', false],
-  'group:list': ['List groups', false],
-  'group:manage': ['Manage groups', true],
-  context: ['Be tied to a context', false],
-  'context:create': ['Create contexts', false],
-  'context:list': ['List contexts', false],
-  'context:delete': ['Delete contexts', true],
-  'context:leave': ['Leave contexts', false],
-  'context:invite': ['Invite members to contexts', false],
-  'context:execute': ['Call methods in contexts', false],
-  'context:capabilities:grant': ['Grant capabilities to context members', true],
-  'context:capabilities:revoke': ['Revoke capabilities of context members', true],
-  'context:application:update': ['Change the application a context runs', true],
-  'context:alias': ['Create, look up and delete context aliases', false],
-  keys: ['Manage every access key and account on this node', true],
-  'keys:create': ['Create access keys', true],
-  'keys:list': ['List access keys', false],
-  'keys:delete': ['Revoke access keys', true],
-  'keys:revoke': ['Revoke access keys', true],
-  'keys:clients': ['List the keys given to apps', false],
-  'keys:clients:list': ['List the keys given to apps', false],
-  'keys:clients:delete': ['Revoke the keys given to apps', true],
-  'keys:permissions': ['Read the permissions of access keys', false],
-  'keys:permissions:get': ['Read the permissions of access keys', false],
-  'keys:permissions:update': ['Change the permissions of access keys', true],
+/** Each known permission name and whether it is high risk; its text is the i18n entry of that name. */
+const TABLE: Readonly<Record<string, boolean>> = {
+  application: true,
+  'application:list': false,
+  'application:install': true,
+  'application:uninstall': true,
+  package: false,
+  'package:list-packages': false,
+  'package:list-versions': false,
+  'package:get-latest-version': false,
+  blob: true,
+  'blob:add': false,
+  'blob:add:stream': false,
+  'blob:add:file': false,
+  'blob:add:url': false,
+  'blob:remove': true,
+  'blob:list': false,
+  'blob:get': false,
+  namespace: true,
+  'namespace:create': false,
+  'namespace:list': false,
+  'namespace:manage': true,
+  group: true,
+  'group:create': false,
+  'group:list': false,
+  'group:manage': true,
+  context: false,
+  'context:create': false,
+  'context:list': false,
+  'context:delete': true,
+  'context:leave': false,
+  'context:invite': false,
+  'context:execute': false,
+  'context:capabilities:grant': true,
+  'context:capabilities:revoke': true,
+  'context:application:update': true,
+  'context:alias': false,
+  keys: true,
+  'keys:create': true,
+  'keys:list': false,
+  'keys:delete': true,
+  'keys:revoke': true,
+  'keys:clients': false,
+  'keys:clients:list': false,
+  'keys:clients:delete': true,
+  'keys:permissions': false,
+  'keys:permissions:get': false,
+  'keys:permissions:update': true,
 };
 
 /** The variants whose third segment means something (permissions.md §2.2). */
@@ -115,7 +115,12 @@ const READS_SUB = new Set([
   'keys:permissions',
 ]);
 
-const ALIAS_VERBS: Readonly<Record<string, string>> = { create: 'Create', list: 'List', lookup: 'Look up', delete: 'Delete' };
+const ALIAS_VERBS: Readonly<Record<string, MessageKey>> = {
+  create: 'perm.alias.create',
+  list: 'perm.alias.list',
+  lookup: 'perm.alias.lookup',
+  delete: 'perm.alias.delete',
+};
 const ALIAS_TYPES = new Set(['context', 'application', 'identity']);
 
 /** The bracket part in words: `[ctx,user,method]` (permissions.md §2.1: first `[` to first `]`). */
@@ -129,9 +134,9 @@ function scopeOf(raw: string, family: string): string {
     .split(',')
     .map((s) => s.trim());
   const parts: string[] = [];
-  if (id) parts.push(family === 'context' ? `context ${id}` : family === 'keys' ? `key ${id}` : `${id} only`);
-  if (user) parts.push(`as ${user}`);
-  if (method) parts.push(`method ${method}`);
+  if (id) parts.push(t(family === 'context' ? 'scope.context' : family === 'keys' ? 'scope.key' : 'scope.only', { id }));
+  if (user) parts.push(t('scope.as', { user }));
+  if (method) parts.push(t('scope.method', { method }));
   return parts.join(', ');
 }
 
@@ -143,7 +148,7 @@ export function describePermission(raw: string): DescribedPermission {
   if (family === 'admin') {
     return {
       raw,
-      text: 'Full control of this node: every action, including accounts and keys',
+      text: t('perm.admin'),
       scope: '',
       high: true,
       known: true,
@@ -154,13 +159,14 @@ export function describePermission(raw: string): DescribedPermission {
   const action = segments[1] ?? '';
   const sub = segments[2] ?? '';
   const pair = `${family}:${action}`;
-  let entry: Entry | undefined =
-    action === '' ? TABLE[family] : READS_SUB.has(pair) ? TABLE[sub === '' ? pair : `${pair}:${sub}`] : TABLE[pair];
+  const name = action === '' ? family : READS_SUB.has(pair) ? (sub === '' ? pair : `${pair}:${sub}`) : pair;
+  let entry: [text: string, high: boolean] | undefined =
+    Object.hasOwn(TABLE, name) && has(name) ? [t(name), TABLE[name] === true] : undefined;
   if (pair === 'context:alias' && sub !== '') {
-    const verb = ALIAS_VERBS[sub];
+    const verb = Object.hasOwn(ALIAS_VERBS, sub) ? ALIAS_VERBS[sub] : undefined;
     const type = segments[3] ?? '';
-    entry = verb && ALIAS_TYPES.has(type) ? [`${verb} ${type} aliases in contexts`, false] : undefined;
+    entry = verb && ALIAS_TYPES.has(type) ? [t('perm.alias', { verb: t(verb), type }), false] : undefined;
   }
-  if (!entry) return { raw, text: 'A permission this page does not recognise', scope: '', high: false, known: false };
+  if (!entry) return { raw, text: t('perm.unknown'), scope: '', high: false, known: false };
   return { raw, text: entry[0], scope: scopeOf(raw, family), high: entry[1], known: true };
 }

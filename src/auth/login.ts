@@ -102,7 +102,7 @@ export async function login(
   let sharedId: string | undefined;
   try {
     if (limiters.shared !== undefined) sharedId = await admitShared(core, limiters.shared, identity, address);
-    const pair = await attemptLogin(core, limiters, req, authMethod, identity, () => {
+    const pair = await attemptLogin(core, limiters, req, authMethod, identity, address, () => {
       verdict = 'failed';
       recordFailure();
     });
@@ -162,6 +162,7 @@ async function attemptLogin(
   req: LoginRequest,
   authMethod: string,
   identity: string,
+  address: string | undefined,
   recordFailure: () => void,
 ): Promise<TokenPair> {
   const { metrics } = core;
@@ -189,6 +190,7 @@ async function attemptLogin(
       permissions: account.permissions,
       nodeUrl: req.client_name,
       now: nowSeconds(core.clock),
+      origin: { clientName: sanitizeString(req.client_name), address },
     });
     // A password change that committed while this password was being checked has revoked every
     // session it could see; this one must not appear after it (wire §7.1 step 4). The change

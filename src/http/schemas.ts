@@ -80,3 +80,11 @@ export const updatePermissionsBody = defineBody({
     remove: z.array(z.string()).nullish(),
   }),
 });
+
+/**
+ * `POST /admin/sessions/revoke-all` (an addition): `{}` or `{"keep_current": true}`; a POST
+ * with no body at all (no Content-Type, nothing sent) means `{}`.
+ */
+export const revokeAllSessionsBody = defineBody({
+  schema: z.object({ keep_current: z.boolean().nullish() }),
+});

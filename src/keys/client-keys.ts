@@ -65,6 +65,8 @@ export async function mintClientKey(
   contextId: string,
   contextIdentity: string,
   req: MintRequest,
+  /** The client address of the minting request, kept on the new session (session list). */
+  address?: string,
 ): Promise<{ clientId: string; pair: TokenPair }> {
   if (!holdsLiteralAdmin(caller.permissions)) {
     throw new AuthError('forbidden', 'Token does not have admin permissions');
@@ -91,12 +93,13 @@ export async function mintClientKey(
     const nodeUrl = req.target_node_url ?? undefined;
 
     const clientId = randomUUID();
+    const name = `Context Client - ${contextId} (${contextIdentity})`;
     const record = normaliseKey({
       key_type: 'Client',
       public_key: null,
       auth_method: null,
       root_key_id: caller.keyId,
-      name: `Context Client - ${contextId} (${contextIdentity})`,
+      name,
       permissions,
       ...(nodeUrl === undefined ? {} : { node_url: nodeUrl }),
       created_at: now,
@@ -111,7 +114,13 @@ export async function mintClientKey(
     let pair: TokenPair;
     let sessionOps: BatchOp[];
     try {
-      ({ pair, ops: sessionOps } = await openSessionPair(core, { keyId: clientId, permissions, nodeUrl, now }));
+      ({ pair, ops: sessionOps } = await openSessionPair(core, {
+        keyId: clientId,
+        permissions,
+        nodeUrl,
+        now,
+        origin: { clientName: name, address },
+      }));
     } catch (e) {
       core.log.error({ err: (e as Error).message }, 'client-key token generation failed');
       throw new AuthError('internal', 'Failed to generate client tokens', { cause: e });

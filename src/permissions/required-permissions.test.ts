@@ -306,6 +306,19 @@ describe('§8.6 our /admin/* requirements (full path)', () => {
   });
 });
 
+describe('additions: the caller’s own sessions need no permission (table A rows and row S1)', () => {
+  it.each<[string, string, string | undefined]>([
+    ['GET', '/admin/sessions', undefined],
+    ['HEAD', '/admin/sessions', undefined],
+    ['POST', '/admin/sessions/revoke-all', 'S1'],
+    ['DELETE', '/admin/sessions/0f8fad5b-d9cb-469f-a165-70867728950e', 'S1'],
+    ['PUT', '/admin/sessions/x', 'S1'],
+  ])('%s %s → [] (B row %s)', (method, path, row) => {
+    expect(req(method, path)).toEqual([]);
+    expect(tableBRowFor(path)).toBe(row);
+  });
+});
+
 describe('§12 the raw path is matched, never decoded or normalised', () => {
   it.each<[string, string, string[]]>([
     ['an encoded slash is not a separator', '/admin-api/contexts%2Fx', ['admin']],

@@ -75,6 +75,10 @@ const TABLE_A = new Map<string, MethodRow>([
   ['/admin/keys', { GET: only({ family: 'Keys', verb: 'List' }), POST: ADMIN }],
   ['/admin/revoke', { POST: KEYS_DELETE }],
   ['/admin/keys/clients', { GET: only({ family: 'Keys', verb: 'ListClients' }) }],
+  // Additions (not in permissions.md, docs/compatibility.md): the caller's own sessions need
+  // nothing beyond a valid bearer; the handlers confine them to the caller's key and below.
+  ['/admin/sessions', { GET: NONE }],
+  ['/admin/sessions/revoke-all', { POST: NONE }],
   ['/blobs/stream', { POST: only({ family: 'Blob', verb: 'Add', add: 'Stream' }) }],
   ['/blobs/file', { POST: only({ family: 'Blob', verb: 'Add', add: 'File' }) }],
   ['/blobs/url', { POST: only({ family: 'Blob', verb: 'Add', add: 'Url' }) }],
@@ -220,6 +224,8 @@ const ROWS: readonly RowB[] = [
   row('B24', `/admin-api/applications/${SEG}/versions`, (m, g) =>
     m === 'GET' ? one({ family: 'Application', verb: 'List', scope: scoped(cap(g, 1)) }) : NONE,
   ),
+  // Addition: ending one of the caller's own sessions (see table A's `/admin/sessions`).
+  row('S1', `/admin/sessions/${SEG}`, () => NONE),
 ];
 
 /**
@@ -236,6 +242,7 @@ const GROUP_PREFIXES = [
   '/admin-api/blobs/',
   '/admin-api/alias/',
   '/admin/keys/',
+  '/admin/sessions/',
   '/blobs/',
 ] as const;
 

@@ -117,6 +117,7 @@ export async function refreshTokens(core: Core, accessToken: string, refreshToke
           updated_at: now,
           expires_at: successor.refresh.exp,
           generation: current.generation + 1,
+          last_refresh_at: now,
         }),
       ]);
       if (won) return { kind: 'won' as const };

@@ -2,6 +2,7 @@ import type { Core } from '../core.js';
 import type { BatchOp } from '../storage/store.js';
 import type { TokenPair } from './claims.js';
 import { pairClaims, signPair } from './mint.js';
+import type { SessionOrigin } from './session.js';
 import { cappedAt, sessionEnd } from './session-lifetime.js';
 
 export interface SessionPairSpec {
@@ -11,6 +12,8 @@ export interface SessionPairSpec {
   nodeUrl: string | undefined;
   /** Seconds; the session's creation time and the pair's `iat`. */
   now: number;
+  /** Who opens the session (client name, address), kept on its record for the session list. */
+  origin?: SessionOrigin;
 }
 
 /**
@@ -26,7 +29,7 @@ export async function openSessionPair(
   const { jwt } = core.config;
   const { now } = spec;
   const end = sessionEnd(jwt, now);
-  const { sid, ops } = core.sessions.openOps(spec.keyId, cappedAt(now + jwt.refresh_token_expiry, end), now);
+  const { sid, ops } = core.sessions.openOps(spec.keyId, cappedAt(now + jwt.refresh_token_expiry, end), now, spec.origin);
   const claims = pairClaims({
     sub: spec.keyId,
     sid,

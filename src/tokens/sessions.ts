@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { delOp, getJson, putOp, scanIndexIds, type BatchOp, type SectionLock, type Store } from '../storage/store.js';
-import { keySessionKey, keySessionsPrefix, sessionKey, type RevokeReason, type SessionRecord } from './session.js';
+import {
+  keySessionKey,
+  keySessionsPrefix,
+  SESSION_LABEL_MAX,
+  sessionKey,
+  type RevokeReason,
+  type SessionOrigin,
+  type SessionRecord,
+} from './session.js';
 import { memoize } from '../util/memo.js';
 
 // Every authenticated request peeks with the same few sids: reuse the store key strings.
@@ -23,14 +31,24 @@ function parseSession(bytes: Uint8Array | undefined): SessionRecord | undefined 
   }
 }
 
+/** A session label as stored: undefined when empty, cut to SESSION_LABEL_MAX code points. */
+function label(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const chars = [...value];
+  return chars.length > SESSION_LABEL_MAX ? chars.slice(0, SESSION_LABEL_MAX).join('') : value;
+}
+
 /** Sessions (token families, wire §4.7): opened at login and mint, revoked as a unit. */
 export class SessionManager {
   /** Ops per batch of this sweep and of the consumed-marker sweep (sweepConsumed). */
   readonly sweepBatchOps = SWEEP_BATCH_OPS;
   constructor(private readonly store: Store) {}
 
-  /** The ops that open a session; the caller writes them durably before returning tokens. */
-  openOps(keyId: string, refreshExp: number, now: number): { sid: string; ops: BatchOp[] } {
+  /**
+   * The ops that open a session; the caller writes them durably before returning tokens.
+   * `origin` (optional) is kept for the account holder's session list.
+   */
+  openOps(keyId: string, refreshExp: number, now: number, origin: SessionOrigin = {}): { sid: string; ops: BatchOp[] } {
     const sid = randomUUID();
     const record: SessionRecord = {
       key_id: keyId,
@@ -41,6 +59,10 @@ export class SessionManager {
       revoked_reason: null,
       generation: 0,
     };
+    const clientName = label(origin.clientName);
+    const address = label(origin.address);
+    if (clientName !== undefined) record.client_name = clientName;
+    if (address !== undefined) record.address = address;
     return {
       sid,
       ops: [putOp(sessionKey(sid), record), { type: 'put', key: keySessionKey(keyId, sid), value: new Uint8Array() }],

@@ -24,7 +24,8 @@ import {
   type Node,
 } from './harness.js';
 
-const INVALID_CREDENTIALS = 'Authentication failed: Authentication failed: Invalid username or password';
+// The wire message doubles the prefix (wire §3.2 step 12); the page shows it once (issue 12).
+const INVALID_CREDENTIALS = 'Authentication failed: Invalid username or password';
 const REFUSED = 'This sign-in request was refused';
 const SESSION_KEY = 'mero-auth.session';
 
@@ -241,6 +242,7 @@ describeInBrowser('The login page in Chromium, against the real service', () => 
     await page.goto(loginUrl(node, { 'callback-url': `${app.origin}/cb`, permissions: 'blob:get' }));
     await signInWithLabels('not the password');
     await alert().getByText(INVALID_CREDENTIALS).waitFor();
+    expect(await alert().textContent()).toBe(INVALID_CREDENTIALS); // exactly: the prefix once
     expect(await alert().getAttribute('role')).toBe('alert');
     expect((await focused(page)).id).toBe('alert');
     expect(await page.getByLabel('Password', { exact: true }).inputValue()).toBe('');

@@ -13,6 +13,7 @@ import {
   parseOriginList,
   readParams,
 } from '../../frontend/src/callback.js';
+import { displayMessage, LANGUAGES, parts, pickLanguage, setLanguage, t } from '../../frontend/src/i18n.js';
 import { describePermission, requestedPermissions, splitPermissions } from '../../frontend/src/permissions.js';
 
 const PAGE = 'https://node.example.com';
@@ -189,5 +190,68 @@ describe('query parameters and permissions', () => {
     for (const raw of ['bogus', 'context:alias:create', 'context:alias:create:nothing', 'keys:clients:oops', 'Admin']) {
       expect(describePermission(raw), raw).toMatchObject({ known: false, high: false });
     }
+  });
+});
+
+describe('the string tables (frontend/src/i18n.ts)', () => {
+  it('every language has exactly the keys of en, none empty, the same {slots}', () => {
+    const en = LANGUAGES.en as Record<string, string>;
+    const slots = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    expect(Object.keys(LANGUAGES).sort()).toEqual(['de', 'en']);
+    for (const [code, table] of Object.entries(LANGUAGES)) {
+      expect(Object.keys(table).sort(), code).toEqual(Object.keys(en).sort());
+      for (const [key, value] of Object.entries(table)) {
+        expect(value.trim(), `${code} ${key}`).not.toBe('');
+        expect(slots(value), `${code} ${key}`).toEqual(slots(en[key] as string));
+      }
+    }
+  });
+
+  it('every permission the page describes has its text in the table', () => {
+    for (const raw of ['application', 'blob:add:url', 'keys:permissions:update', 'context:alias:create:identity']) {
+      expect(describePermission(raw).known, raw).toBe(true);
+    }
+  });
+
+  it.each([
+    [null, ['de-DE', 'en'], 'de'],
+    [null, ['fr-FR', 'de-AT'], 'de'],
+    [null, ['fr-FR'], 'en'],
+    ['de', ['en-US'], 'de'],
+    ['EN', ['de'], 'en'],
+    ['xx', ['de'], 'de'],
+    ['constructor', ['__proto__'], 'en'],
+  ])('pickLanguage(%j, %j) → %s', (override, preferred, expected) => {
+    expect(pickLanguage(override, preferred)).toBe(expected);
+  });
+
+  it('German texts, then back to English', () => {
+    setLanguage('de');
+    try {
+      expect(t('btn.signin')).toBe('Anmelden');
+      expect(describePermission('blob:get').text).toBe('Gespeicherte Dateien (Blobs) lesen');
+      expect(describePermission('context:execute[ctx-1,alice]').scope).toBe('Kontext ctx-1, als alice');
+      expect(parts('consent.context', { id: 1, identity: 2 })).toEqual(['Gebunden an Kontext ', 1, ' als Identität ', 2, '.']);
+    } finally {
+      setLanguage('en');
+    }
+    expect(t('btn.signin')).toBe('Sign in');
+    expect(t('retry.other', { n: 3 })).toBe('Try again in 3 seconds.');
+  });
+});
+
+describe('displayMessage: the login 401 shows "Authentication failed:" once', () => {
+  it.each([
+    [
+      'Authentication failed: Authentication failed: Invalid username or password',
+      'Authentication failed: Invalid username or password',
+    ],
+    [
+      'Authentication failed: Invalid request: Unsupported authentication method: foo',
+      'Authentication failed: Invalid request: Unsupported authentication method: foo',
+    ],
+    ['Too many failed login attempts; please try again later', 'Too many failed login attempts; please try again later'],
+  ])('%s', (wire, shown) => {
+    expect(displayMessage(wire)).toBe(shown);
   });
 });

@@ -116,6 +116,42 @@ describeWithPostgres('several services on one PostgreSQL database', () => {
     await expectErr(await validate(a, access), 403, 'Session has been revoked', 'token_revoked');
   });
 
+  it('DELETE /admin/sessions/:sid and revoke-all on B: A refuses those sessions once it has read its feed (issue 12)', async () => {
+    const url = await createDatabase(sharedPgUrl(), 'svc_admin_sessions');
+    const clock = new ManualClock();
+    const a = await instance(url, clock);
+    const b = await instance(url, clock);
+    const one = await a.login();
+    const two = await a.login();
+    const three = await b.login();
+    for (const p of [one, two]) expect((await validate(a, p.access)).status).toBe(200); // in A's cache
+    const sidOf = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string }).sid;
+
+    const listed = await b.request('/admin/sessions', { headers: { ...bearer(three.access), host: 'localhost:3001' } });
+    const rows = ((await listed.json()) as { data: { sessions: Array<{ sid: string }> } }).data.sessions;
+    expect(rows.map((r) => r.sid).sort()).toEqual([one, two, three].map((p) => sidOf(p.access)).sort());
+
+    const ended = await b.request(`/admin/sessions/${sidOf(one.access)}`, {
+      method: 'DELETE',
+      headers: { ...bearer(three.access), host: 'localhost:3001' },
+    });
+    expect(ended.status).toBe(200);
+    await pgStore(a).poll(); // what the feed would deliver on its own (timer, NOTIFY), now
+    await expectErr(await validate(a, one.access), 403, 'Session has been revoked', 'token_revoked');
+    expect((await validate(a, two.access)).status).toBe(200);
+
+    const all = await b.post(
+      '/admin/sessions/revoke-all',
+      { keep_current: true },
+      { ...bearer(three.access), host: 'localhost:3001' },
+    );
+    expect(all.status).toBe(200);
+    await pgStore(a).poll();
+    await expectErr(await validate(a, two.access), 403, 'Session has been revoked', 'token_revoked');
+    expect((await validate(a, three.access)).status).toBe(200);
+  });
+
   it('a refresh token is single-use across instances', async () => {
     const url = await createDatabase(sharedPgUrl(), 'svc_refresh');
     const clock = new ManualClock();

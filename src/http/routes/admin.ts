@@ -13,6 +13,7 @@ import {
   updateKeyPermissions,
 } from '../../keys/admin-ops.js';
 import { listClientKeys, mintClientKey } from '../../keys/client-keys.js';
+import { endAccountSession, endAllAccountSessions, listAccountSessions } from '../../tokens/account-sessions.js';
 import type { AuthService } from '../../service.js';
 import { describeJson } from '../../util/describe-json.js';
 import { nowSeconds } from '../../util/clock.js';
@@ -22,9 +23,9 @@ import { adminAuth, adminCaller } from '../middleware/admin-auth.js';
 import { adminAudit, auditNote } from '../middleware/audit.js';
 import { auditKey, auditName } from '../../util/audit.js';
 import { logSafe } from '../../util/logger.js';
-import { hostSource, methodNotAllowed } from '../request.js';
+import { hostSource, methodNotAllowed, peerAddress } from '../request.js';
 import { ok, send } from '../respond.js';
-import { clientKeyBody, revokeBody, updatePermissionsBody } from '../schemas.js';
+import { clientKeyBody, revokeAllSessionsBody, revokeBody, updatePermissionsBody } from '../schemas.js';
 
 /**
  * The `/admin` routes of wire §1.1 with their `Allow` lists (§1.2). Statics come first: they win
@@ -38,6 +39,9 @@ const ROUTES: ReadonlyArray<{ path: string; allow: string; re: RegExp }> = [
   { path: '/admin/client-key', allow: 'POST', re: /^\/admin\/client-key$/ },
   { path: '/admin/identity', allow: 'GET,HEAD', re: /^\/admin\/identity$/ },
   { path: '/admin/metrics', allow: 'GET,HEAD', re: /^\/admin\/metrics$/ },
+  { path: '/admin/sessions', allow: 'GET,HEAD', re: /^\/admin\/sessions$/ },
+  { path: '/admin/sessions/revoke-all', allow: 'POST', re: /^\/admin\/sessions\/revoke-all$/ },
+  { path: '/admin/sessions/:sid', allow: 'DELETE', re: /^\/admin\/sessions\/[^/]+$/ },
   { path: '/admin/keys/:key_id', allow: 'DELETE', re: /^\/admin\/keys\/[^/]+$/ },
   {
     path: '/admin/keys/:key_id/clients/:client_id',
@@ -126,6 +130,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
       contextId,
       sanitizeIdentifier(body.context_identity ?? ''),
       body,
+      svc.addresses.resolve(peerAddress(c), c.req.header('x-forwarded-for')),
     );
     note.target = auditKey(clientId);
     return ok(c, tokenPair(pair));
@@ -144,6 +149,20 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   refuse('/admin/identity');
   app.get('/admin/metrics', (c) => ok(c, core.metrics.admin.snapshot()));
   refuse('/admin/metrics');
+
+  // The account holder's own sessions (additions, docs/compatibility.md): no permission beyond a
+  // valid bearer; the scope is the caller's key and the client keys below it.
+  app.get('/admin/sessions', async (c) => ok(c, { sessions: await listAccountSessions(core, adminCaller(c)) }));
+  refuse('/admin/sessions');
+  app.post('/admin/sessions/revoke-all', async (c) => {
+    const bodyless = c.req.header('content-type') === undefined && (await c.req.text()) === '';
+    const body = bodyless ? {} : await readJsonBody(c, revokeAllSessionsBody);
+    const revoked = await endAllAccountSessions(core, adminCaller(c), body.keep_current === true);
+    return ok(c, { revoked });
+  });
+  refuse('/admin/sessions/revoke-all');
+  app.delete('/admin/sessions/:sid', async (c) => ok(c, await endAccountSession(core, adminCaller(c), param(c, 'sid'))));
+  refuse('/admin/sessions/:sid');
 
   // §5.5
   app.delete('/admin/keys/:key_id', async (c) => {

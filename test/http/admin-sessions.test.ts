@@ -1,0 +1,357 @@
+/**
+ * The account holder's sessions (issue 12 item 4; additions the Rust service lacks):
+ * `GET /admin/sessions`, `DELETE /admin/sessions/:sid`, `POST /admin/sessions/revoke-all`.
+ * What each lists and ends, the scope (the caller's key and the client keys below it, never
+ * another account), no existence oracle across accounts, and ended sessions refused at once by
+ * /auth/validate (its fast lane included), /admin/* and /auth/refresh.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { putOp } from '../../src/storage/store.js';
+import { nowSeconds } from '../../src/util/clock.js';
+import { addUser, expectEmpty, expectErr, T0, UUID_V4 } from '../helpers/http.js';
+import { CLIENT_PEER } from '../helpers/service.js';
+import {
+  adminWorld,
+  call,
+  clientCaller,
+  dataOf,
+  expectCaller,
+  expectData,
+  expectRejected,
+  type AdminWorld,
+} from './admin-fixtures.js';
+
+const worlds: AdminWorld[] = [];
+async function world(...args: Parameters<typeof adminWorld>): Promise<AdminWorld> {
+  const w = await adminWorld(...args);
+  worlds.push(w);
+  return w;
+}
+afterEach(async () => {
+  await Promise.all(worlds.splice(0).map((w) => w.t.close()));
+});
+
+interface Row {
+  sid: string;
+  client_name: string | null;
+  created_at: number;
+  last_refresh_at: number | null;
+  address: string | null;
+  current: boolean;
+}
+
+const list = async (w: AdminWorld, token: string): Promise<Row[]> =>
+  (await dataOf<{ sessions: Row[] }>(await call(w.t, 'GET', '/admin/sessions', { token }))).sessions;
+const end = (w: AdminWorld, token: string, sid: string) => call(w.t, 'DELETE', `/admin/sessions/${sid}`, { token });
+const validate = (w: AdminWorld, token: string) => call(w.t, 'GET', '/auth/validate', { token });
+const sidOf = (token: string): string =>
+  (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string }).sid;
+
+/** A second account ("bob") with one login session. */
+async function otherAccount(w: AdminWorld): Promise<{ id: string; access: string; refresh: string; sid: string }> {
+  const id = await addUser(w.t, 'bob', 'bob password 123');
+  const { access, refresh, res } = await w.t.login({ username: 'bob', password: 'bob password 123' });
+  expect(res.status).toBe(200);
+  return { id, access, refresh, sid: sidOf(access) };
+}
+
+/** A client key minted by the admin through the route, as the login page does (its own session). */
+async function mintedClient(w: AdminWorld, token = w.admin.access): Promise<{ access: string; refresh: string; sid: string }> {
+  const res = await call(w.t, 'POST', '/admin/client-key', {
+    token,
+    body: { context_id: 'ctx-1', context_identity: 'id-1', permissions: ['context:execute'] },
+  });
+  const data = await dataOf<{ access_token: string; refresh_token: string }>(res);
+  return { access: data.access_token, refresh: data.refresh_token, sid: sidOf(data.access_token) };
+}
+
+describe('GET /admin/sessions', () => {
+  it('lists the login session: client name, created, last refresh, address, current; never a token', async () => {
+    const w = await world();
+    const res = await call(w.t, 'GET', '/admin/sessions', { token: w.admin.access });
+    expectCaller(res, w.adminId, ['admin']);
+    const text = await res.clone().text();
+    expect(text).not.toContain(w.admin.access);
+    expect(text).not.toContain(w.admin.refresh);
+    expect(text).not.toMatch(/eyJ/);
+    await expectData(res, {
+      sessions: [
+        {
+          sid: sidOf(w.admin.access),
+          client_name: 'mero-js-sdk',
+          created_at: T0,
+          last_refresh_at: null,
+          address: CLIENT_PEER,
+          current: true,
+        },
+      ],
+    });
+  });
+
+  it('several logins and a minted client key: all listed, most recently active first; current marks the caller', async () => {
+    const w = await world();
+    w.t.clock.advanceSeconds(10);
+    const second = await w.t.login({ client_name: 'http://localhost:3001/auth/login?callback-url=x', peer: '198.51.100.9' });
+    w.t.clock.advanceSeconds(10);
+    const client = await mintedClient(w);
+    const rows = await list(w, second.access);
+    expect(rows.map((r) => r.sid)).toEqual([client.sid, sidOf(second.access), sidOf(w.admin.access)]);
+    expect(rows.map((r) => r.current)).toEqual([false, true, false]);
+    expect(rows[0]).toMatchObject({ client_name: 'Context Client - ctx-1 (id-1)', created_at: T0 + 20, address: CLIENT_PEER });
+    expect(rows[1]).toMatchObject({
+      client_name: 'http://localhost:3001/auth/login?callback-url=x',
+      created_at: T0 + 10,
+      address: '198.51.100.9',
+    });
+  });
+
+  it('a refresh sets last_refresh_at and moves the session to the top', async () => {
+    const w = await world();
+    const other = await w.t.login();
+    const { jwt } = w.t.svc.config;
+    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
+    const refreshed = await w.t.post(
+      '/auth/refresh',
+      { access_token: w.admin.access, refresh_token: w.admin.refresh },
+      { host: 'localhost:3001' },
+    );
+    const pair = (JSON.parse(await refreshed.text()) as { data: { access_token: string } }).data;
+    const rows = await list(w, pair.access_token);
+    expect(rows.map((r) => [r.sid, r.last_refresh_at, r.current])).toEqual([
+      [sidOf(w.admin.access), nowSeconds(w.t.clock), true],
+      [sidOf(other.access), null, false],
+    ]);
+  });
+
+  it("never another account's sessions", async () => {
+    const w = await world();
+    const bob = await otherAccount(w);
+    expect((await list(w, w.admin.access)).map((r) => r.sid)).toEqual([sidOf(w.admin.access)]);
+    expect((await list(w, bob.access)).map((r) => r.sid)).toEqual([bob.sid]);
+  });
+
+  it('ended, expired and over-age sessions are not listed', async () => {
+    const w = await world({ jwt: { session_max_age: 3600 } });
+    const other = await w.t.login();
+    expect(await w.t.post('/auth/logout', { refresh_token: other.refresh })).toHaveProperty('status', 200);
+    expect((await list(w, w.admin.access)).map((r) => r.sid)).toEqual([sidOf(w.admin.access)]);
+    w.t.clock.advanceSeconds(3600);
+    const fresh = await w.t.login();
+    expect((await list(w, fresh.access)).map((r) => r.sid)).toEqual([sidOf(fresh.access)]);
+  });
+
+  it('a client-key caller sees only its own sessions, not the operator’s (it needs no permission for it)', async () => {
+    const w = await world();
+    const client = await mintedClient(w);
+    const caller = await clientCaller(w.t, w.adminId, ['context:list']);
+    const res = await call(w.t, 'GET', '/admin/sessions', { token: caller.access });
+    expectCaller(res, caller.id, ['context:list']);
+    const rows = (await dataOf<{ sessions: Row[] }>(res)).sessions;
+    expect(rows.map((r) => [r.sid, r.current])).toEqual([[caller.sid, true]]);
+    expect((await list(w, client.access)).map((r) => r.sid)).toEqual([client.sid]);
+    // The root sees all three.
+    expect((await list(w, w.admin.access)).map((r) => r.sid).sort()).toEqual(
+      [sidOf(w.admin.access), client.sid, caller.sid].sort(),
+    );
+  });
+
+  it('a session record written before the additions reads with nulls', async () => {
+    const w = await world();
+    const sid = sidOf(w.admin.access);
+    await w.t.svc.core.store.batch([
+      putOp(`session:${sid}`, {
+        key_id: w.adminId,
+        created_at: T0,
+        updated_at: T0,
+        expires_at: T0 + 100_000,
+        revoked_at: null,
+        revoked_reason: null,
+        generation: 0,
+      }),
+    ]);
+    expect(await list(w, w.admin.access)).toEqual([
+      { sid, client_name: null, created_at: T0, last_refresh_at: null, address: null, current: true },
+    ]);
+  });
+
+  it('a long client name is stored cut to 256 characters', async () => {
+    const w = await world();
+    const long = await w.t.login({ client_name: `x${'y'.repeat(400)}` });
+    const row = (await list(w, long.access)).find((r) => r.current);
+    expect(row?.client_name).toBe(`x${'y'.repeat(255)}`);
+  });
+});
+
+describe('DELETE /admin/sessions/:sid', () => {
+  it('ends one of the account’s sessions: its token is refused by /auth/validate at once (after the fast lane cached it), the rest keep working', async () => {
+    const w = await world();
+    const other = await w.t.login();
+    expect((await validate(w, other.access)).status).toBe(200); // now in the validate lane's cache
+    await expectData(await end(w, w.admin.access, sidOf(other.access)), { sid: sidOf(other.access), ended: true });
+
+    const refused = await validate(w, other.access);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('x-auth-error')).toBe('token_revoked');
+    await expectRejected(await call(w.t, 'GET', '/admin/sessions', { token: other.access }), 403, 'token_revoked');
+    const { jwt } = w.t.svc.config;
+    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
+    const refresh = await w.t.post(
+      '/auth/refresh',
+      { access_token: other.access, refresh_token: other.refresh },
+      { host: 'localhost:3001' },
+    );
+    await expectErr(refresh, 403, 'Session has been revoked', 'token_revoked');
+    // The key is untouched: the caller's session still works, a fresh sign-in too.
+    w.t.clock.set(T0 * 1000);
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+    expect((await w.t.login()).res.status).toBe(200);
+    const stored = await w.t.svc.core.sessions.get(sidOf(other.access));
+    expect(stored).toMatchObject({ revoked_at: T0, revoked_reason: 'logout' });
+  });
+
+  it('ending the current session: the next request with it is refused', async () => {
+    const w = await world();
+    await expectData(await end(w, w.admin.access, sidOf(w.admin.access)), { sid: sidOf(w.admin.access), ended: true });
+    await expectRejected(await call(w.t, 'GET', '/admin/sessions', { token: w.admin.access }), 403, 'token_revoked');
+  });
+
+  it('a client key the account minted: its session ends, the key stays', async () => {
+    const w = await world();
+    const client = await mintedClient(w);
+    await expectData(await end(w, w.admin.access, client.sid), { sid: client.sid, ended: true });
+    expect((await validate(w, client.access)).status).toBe(403);
+    const clientId = JSON.parse(Buffer.from(client.access.split('.')[1] ?? '', 'base64url').toString('utf8')).sub as string;
+    expect((await w.t.svc.core.keys.getClient(clientId))?.revoked_at).toBeNull();
+  });
+
+  it('already ended: 200 again (idempotent)', async () => {
+    const w = await world();
+    const other = await w.t.login();
+    expect((await end(w, w.admin.access, sidOf(other.access))).status).toBe(200);
+    await expectData(await end(w, w.admin.access, sidOf(other.access)), { sid: sidOf(other.access), ended: true });
+  });
+
+  it("another account's sid is a 404 exactly like an unknown one, and that session lives on", async () => {
+    const w = await world();
+    const bob = await otherAccount(w);
+    const foreign = await end(w, w.admin.access, bob.sid);
+    const unknown = await end(w, w.admin.access, '00000000-0000-4000-8000-000000000000');
+    const garbage = await end(w, w.admin.access, 'not-a-sid');
+    for (const res of [foreign, unknown, garbage]) {
+      expectCaller(res, w.adminId, ['admin']);
+      await expectErr(res, 404, 'Session not found');
+    }
+    expect((await validate(w, bob.access)).status).toBe(200);
+    // And the other way round.
+    await expectErr(await end(w, bob.access, sidOf(w.admin.access)), 404, 'Session not found');
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+  });
+
+  it('a client-key caller cannot end the operator’s sessions (404), only its own', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['context:list']);
+    await expectErr(await end(w, caller.access, sidOf(w.admin.access)), 404, 'Session not found');
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+    expect((await end(w, caller.access, caller.sid)).status).toBe(200);
+    expect((await validate(w, caller.access)).status).toBe(403);
+  });
+
+  it('a session of a client key minted below a client key is in the minting client’s scope', async () => {
+    const w = await world();
+    const mid = await clientCaller(w.t, w.adminId, ['admin']);
+    const below = await mintedClient(w, mid.access);
+    expect((await list(w, mid.access)).map((r) => r.sid).sort()).toEqual([mid.sid, below.sid].sort());
+    expect((await end(w, mid.access, below.sid)).status).toBe(200);
+    expect((await validate(w, below.access)).status).toBe(403);
+  });
+});
+
+describe('POST /admin/sessions/revoke-all (sign out everywhere)', () => {
+  const revokeAll = (w: AdminWorld, token: string, body?: unknown) =>
+    call(w.t, 'POST', '/admin/sessions/revoke-all', { token, ...(body === undefined ? {} : { body }) });
+
+  it('ends every session of the account, the caller’s included, and the minted client keys’; other accounts untouched', async () => {
+    const w = await world();
+    const other = await w.t.login();
+    const client = await mintedClient(w);
+    const bob = await otherAccount(w);
+    for (const token of [w.admin.access, other.access, client.access]) expect((await validate(w, token)).status).toBe(200);
+    await expectData(await revokeAll(w, w.admin.access), { revoked: 3 });
+    for (const token of [w.admin.access, other.access, client.access]) {
+      const res = await validate(w, token);
+      expect(res.status).toBe(403);
+      expect(res.headers.get('x-auth-error')).toBe('token_revoked');
+    }
+    expect((await validate(w, bob.access)).status).toBe(200);
+    // The account itself is fine: a fresh sign-in works and sees only itself.
+    const fresh = await w.t.login();
+    expect((await list(w, fresh.access)).map((r) => r.sid)).toEqual([sidOf(fresh.access)]);
+  });
+
+  it('keep_current: every other session ends, the caller’s lives', async () => {
+    const w = await world();
+    const other = await w.t.login();
+    await expectData(await revokeAll(w, w.admin.access, { keep_current: true }), { revoked: 1 });
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+    expect((await validate(w, other.access)).status).toBe(403);
+    expect((await list(w, w.admin.access)).map((r) => r.sid)).toEqual([sidOf(w.admin.access)]);
+    await expectData(await revokeAll(w, w.admin.access, { keep_current: true }), { revoked: 0 });
+  });
+
+  it('a client-key caller ends only its own scope', async () => {
+    const w = await world();
+    const caller = await clientCaller(w.t, w.adminId, ['context:list']);
+    await expectData(await revokeAll(w, caller.access, {}), { revoked: 1 });
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+  });
+
+  it.each([
+    ['not JSON', 'nope', 400],
+    ['keep_current not a boolean', { keep_current: 'yes' }, 400],
+  ])('a bad body (%s) → %i, nothing ended', async (_name, body, status) => {
+    const w = await world();
+    const res = await revokeAll(w, w.admin.access, body);
+    expect(res.status).toBe(status);
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+  });
+});
+
+describe('the routes behind the /admin middleware', () => {
+  it.each([
+    ['GET', '/admin/sessions'],
+    ['DELETE', `/admin/sessions/00000000-0000-4000-8000-000000000000`],
+    ['POST', '/admin/sessions/revoke-all'],
+  ])('%s %s without a token → 400 invalid_request, empty body', async (method, path) => {
+    const w = await world();
+    await expectRejected(await call(w.t, method, path), 400, 'invalid_request');
+  });
+
+  it.each([
+    ['PUT', '/admin/sessions', 'GET,HEAD'],
+    ['DELETE', '/admin/sessions', 'GET,HEAD'],
+    ['DELETE', '/admin/sessions/revoke-all', 'POST'],
+    ['GET', '/admin/sessions/revoke-all', 'POST'],
+    ['GET', '/admin/sessions/some-sid', 'DELETE'],
+    ['POST', '/admin/sessions/some-sid', 'DELETE'],
+  ])('%s %s → 405, Allow: %s', async (method, path, allow) => {
+    const w = await world();
+    const res = await call(w.t, method, path, { token: w.admin.access });
+    expect(res.headers.get('allow')).toBe(allow);
+    expectCaller(res, w.adminId, ['admin']);
+    await expectEmpty(res, 405);
+    // Nothing was ended by a wrong method.
+    expect((await validate(w, w.admin.access)).status).toBe(200);
+  });
+
+  it('HEAD /admin/sessions: the GET status and headers, no body', async () => {
+    const w = await world();
+    const res = await call(w.t, 'HEAD', '/admin/sessions', { token: w.admin.access });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
+  });
+
+  it('sids are UUIDs in the listing', async () => {
+    const w = await world();
+    for (const r of await list(w, w.admin.access)) expect(r.sid).toMatch(UUID_V4);
+  });
+});
