@@ -63,7 +63,11 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
       },
     },
   },
-  providers: { user_password: true },
+  providers: {
+    user_password: true,
+    passkey: { enabled: false, rp_id: undefined, rp_name: 'mero-auth', origins: [], challenge_ttl_seconds: 120 },
+  },
+  second_factor: { totp_issuer: 'mero-auth' },
   user_password: {
     min_password_length: 8,
     max_password_length: 128,

@@ -94,7 +94,11 @@ describe('defaults', () => {
           },
         },
       },
-      providers: { user_password: true },
+      providers: {
+        user_password: true,
+        passkey: { enabled: false, rp_id: undefined, rp_name: 'mero-auth', origins: [], challenge_ttl_seconds: 120 },
+      },
+      second_factor: { totp_issuer: 'mero-auth' },
       user_password: {
         min_password_length: 8,
         max_password_length: 128,
@@ -365,6 +369,47 @@ frame_options = 1979-05-27
     expect(problemsOf(() => configFromPartial({ user_password: { min_password_length: 0 } }))).toEqual([
       'invalid configuration: user_password.min_password_length (from test): must be a positive integer',
     ]);
+  });
+
+  describe('passkey provider (issue 13): refused at start when RP ID and origins disagree', () => {
+    const passkey = (p: Record<string, unknown>) => () =>
+      configFromPartial({ providers: { passkey: { enabled: true, ...p } } } as never);
+    it('needs an RP ID and at least one origin', () => {
+      expect(problemsOf(passkey({ origins: ['https://node.example.com'] }))).toEqual([
+        'invalid configuration: providers.passkey.rp_id (from test): must be set when providers.passkey.enabled is true',
+      ]);
+      expect(problemsOf(passkey({ rp_id: 'example.com' }))).toEqual([
+        'invalid configuration: providers.passkey.origins (from test): must list at least one origin when providers.passkey.enabled is true',
+      ]);
+    });
+    it('refuses an origin off the RP ID, a plain-http origin off localhost, and an RP ID with a scheme', () => {
+      expect(problemsOf(passkey({ rp_id: 'example.com', origins: ['https://evil-example.com'] }))).toEqual([
+        'invalid configuration: providers.passkey.origins (from test): origin https://evil-example.com is not on the RP ID "example.com" (its host must be example.com or end in .example.com)',
+      ]);
+      expect(problemsOf(passkey({ rp_id: 'example.com', origins: ['http://node.example.com'] }))).toEqual([
+        'invalid configuration: providers.passkey.origins (from test): origin http://node.example.com must use https (browsers allow passkeys over http only on localhost)',
+      ]);
+      expect(problemsOf(passkey({ rp_id: 'https://example.com', origins: ['https://example.com'] }))).toEqual([
+        'invalid configuration: providers.passkey.rp_id (from test): not a domain name (an RP ID has no scheme, port or path): "https://example.com"',
+      ]);
+    });
+    it('accepts a subdomain origin and http on localhost', () => {
+      const cfg = configFromPartial({
+        providers: {
+          passkey: { enabled: true, rp_id: 'example.com', origins: ['https://node.example.com:8443', 'https://example.com'] },
+        },
+      } as never);
+      expect(cfg.providers.passkey.origins).toEqual(['https://node.example.com:8443', 'https://example.com']);
+      const local = configFromPartial({
+        providers: { passkey: { enabled: true, rp_id: 'localhost', origins: ['http://localhost:3001'] } },
+      } as never);
+      expect(local.providers.passkey.rp_id).toBe('localhost');
+    });
+    it('a disabled provider is not checked', () => {
+      expect(
+        configFromPartial({ providers: { passkey: { origins: ['https://x.test'] } } } as never).providers.passkey.enabled,
+      ).toBe(false);
+    });
   });
 
   it('argon2 parameters below the OWASP floor', () => {

@@ -16,9 +16,11 @@ import {
   isListenAddr,
   isOrigin,
   isToken,
+  isRpId,
   listenAddrsConflict,
   meetsArgon2Floor,
   normalizeOrigin,
+  passkeyOriginProblem,
 } from './validators.js';
 
 export type ConfigMode = 'standalone' | 'embedded';
@@ -86,7 +88,22 @@ export interface AuthConfig {
       };
     };
   };
-  providers: { user_password: boolean };
+  providers: {
+    user_password: boolean;
+    /** WebAuthn sign-in and second factor (issue 13). */
+    passkey: {
+      enabled: boolean;
+      /** The relying-party id: the registrable domain every origin belongs to. */
+      rp_id: string | undefined;
+      rp_name: string;
+      /** The page origins a ceremony may come from (normalised like cors.allowed_origins). */
+      origins: string[];
+      /** How long a ceremony's challenge stays usable. */
+      challenge_ttl_seconds: number;
+    };
+  };
+  /** Per-account second factor (issue 13): the TOTP issuer shown in authenticator apps. */
+  second_factor: { totp_issuer: string };
   user_password: {
     min_password_length: number;
     max_password_length: number;
@@ -115,6 +132,7 @@ export const OPTIONAL_STRING_KEYS = [
   'metrics.listen_addr',
   'development.mock_auth_header_value',
   'storage.url',
+  'providers.passkey.rp_id',
 ] as const;
 
 /** Legacy Rust keys that are accepted without a warning and dropped. */
@@ -289,7 +307,17 @@ function fields() {
         }),
       }),
     }),
-    providers: section({ user_password: bool() }),
+    providers: section({
+      user_password: bool(),
+      passkey: section({
+        enabled: bool(),
+        rp_id: optionalString({ test: isRpId, what: 'not a domain name (an RP ID has no scheme, port or path)' }),
+        rp_name: nonEmptyString(),
+        origins: list(origin(true)),
+        challenge_ttl_seconds: intBetween(10, 600),
+      }),
+    }),
+    second_factor: section({ totp_issuer: nonEmptyString() }),
     user_password: section({
       min_password_length: positiveInt(),
       max_password_length: positiveInt(),
@@ -409,6 +437,35 @@ export function crossCheck(cfg: unknown, mode: ConfigMode): CrossProblem[] {
     listenAddrsConflict(listen, metrics)
   ) {
     add('metrics.listen_addr', ['metrics.listen_addr', 'listen_addr'], `must differ from listen_addr (${listen})`);
+  }
+
+  // Issue 13: WebAuthn binds credentials to the RP ID and checks each response's origin, so an
+  // inconsistent pair would register passkeys no sign-in can use. Refused at start.
+  if (get('providers.passkey.enabled') === true) {
+    const rpId = get('providers.passkey.rp_id');
+    const origins = get('providers.passkey.origins');
+    if (typeof rpId !== 'string' || rpId === '') {
+      add(
+        'providers.passkey.rp_id',
+        ['providers.passkey.rp_id', 'providers.passkey.enabled'],
+        'must be set when providers.passkey.enabled is true',
+      );
+    }
+    if (!Array.isArray(origins) || origins.length === 0) {
+      add(
+        'providers.passkey.origins',
+        ['providers.passkey.origins', 'providers.passkey.enabled'],
+        'must list at least one origin when providers.passkey.enabled is true',
+      );
+    } else if (typeof rpId === 'string' && isRpId(rpId)) {
+      for (const o of origins) {
+        const problem = typeof o === 'string' ? passkeyOriginProblem(o, rpId) : undefined;
+        if (problem !== undefined) {
+          add('providers.passkey.origins', ['providers.passkey.origins', 'providers.passkey.rp_id'], problem);
+          break;
+        }
+      }
+    }
   }
 
   // §3.9: mock auth on means a required, non-empty header value, or anyone can mint admin tokens.

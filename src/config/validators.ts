@@ -125,3 +125,37 @@ export const ARGON2_FLOOR: ReadonlyArray<readonly [number, number]> = [
 export function meetsArgon2Floor(memoryKib: number, iterations: number): boolean {
   return ARGON2_FLOOR.some(([m, t]) => memoryKib >= m && iterations >= t);
 }
+
+/**
+ * A WebAuthn relying-party id: a lower-case domain name (or `localhost`), no scheme, port, path
+ * or trailing dot. IP addresses are refused: browsers do not accept them as RP IDs.
+ */
+export function isRpId(s: string): boolean {
+  if (s.length === 0 || s.length > 253 || s !== s.toLowerCase()) return false;
+  const labels = s.split('.');
+  if (labels.every((l) => /^\d+$/.test(l))) return false;
+  return labels.every((l) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(l));
+}
+
+/**
+ * Why a configured passkey origin cannot serve `rpId` (WebAuthn §5.1.3: the RP ID must equal the
+ * origin's host or be a registrable suffix of it; browsers allow plain http only on localhost),
+ * or undefined when it can.
+ */
+export function passkeyOriginProblem(origin: string, rpId: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return `not an origin: ${JSON.stringify(origin)}`;
+  }
+  const host = url.hostname;
+  if (host !== rpId && !host.endsWith(`.${rpId}`)) {
+    return `origin ${origin} is not on the RP ID ${JSON.stringify(rpId)} (its host must be ${rpId} or end in .${rpId})`;
+  }
+  const local = host === 'localhost' || host.endsWith('.localhost');
+  if (url.protocol !== 'https:' && !local) {
+    return `origin ${origin} must use https (browsers allow passkeys over http only on localhost)`;
+  }
+  return undefined;
+}
