@@ -407,3 +407,27 @@ describe('rotation timer', () => {
     }
   });
 });
+
+describe('sealValue / unsealValue (TOTP seeds, issue 13)', () => {
+  const open = (kek: Uint8Array) =>
+    SecretManager.load({
+      store: new MemoryStore(),
+      kek,
+      clock: new ManualClock(),
+      rotationIntervalSeconds: INTERVAL,
+      gracePeriodSeconds: GRACE,
+    });
+
+  it('seals under the KEK and opens only with it; refuses plaintext', async () => {
+    const kek = newKek();
+    const m = await open(kek);
+    const blob = m.sealValue(enc.encode('JBSWY3DPEHPK3PXP'));
+    expect(isSealed(blob)).toBe(true);
+    expect(Buffer.from(blob).includes(Buffer.from('JBSWY3DP'))).toBe(false);
+    expect(dec.decode(unseal(kek, blob))).toBe('JBSWY3DPEHPK3PXP');
+    expect(dec.decode(m.unsealValue(blob))).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => m.unsealValue(enc.encode('JBSWY3DPEHPK3PXP'))).toThrow(SecretsError);
+    const other = await open(newKek());
+    expect(() => other.unsealValue(blob)).toThrow(SecretsError);
+  });
+});

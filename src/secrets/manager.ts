@@ -4,7 +4,7 @@ import type { BatchOp, Store } from '../storage/store.js';
 import { SecretsError } from './errors.js';
 import { newRecord, openRecord, sealRecord, type OpenedRecord, type SecretRecord } from './record.js';
 import { signingScheme, type JwtAlgorithm, type PublicJwk, type SigningKeys, type SigningScheme } from './scheme.js';
-import { seal } from './seal.js';
+import { isSealed, seal, unseal } from './seal.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
 
@@ -129,6 +129,20 @@ export class SecretManager {
     }
     await m.rotateIfDue();
     return m;
+  }
+
+  /**
+   * Seals another secret kept at rest (a TOTP seed, issue 13) under the same key-encryption key
+   * and format as the signing secrets (seal.ts).
+   */
+  sealValue(plaintext: Uint8Array): Uint8Array {
+    return seal(this.kek, plaintext);
+  }
+
+  /** The plaintext of a blob from sealValue; anything not sealed, or sealed under another KEK, throws. */
+  unsealValue(blob: Uint8Array): Uint8Array {
+    if (!isSealed(blob)) throw new SecretsError('refusing an unsealed value where a sealed one is expected');
+    return unseal(this.kek, blob);
   }
 
   /** The key that signs every new token. */
