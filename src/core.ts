@@ -11,6 +11,7 @@ import type { Logger } from './util/logger.js';
 import type { MemberLocks, SectionLock } from './storage/store.js';
 import type { SignatureCache } from './tokens/verify.js';
 import type { Metrics } from './metrics/index.js';
+import type { SecondFactorStore } from './second-factor/records.js';
 
 /** The service's parts, shared by the domain operations (login, refresh, provisioning…). */
 export interface Core {
@@ -45,4 +46,6 @@ export interface Core {
   /** Tokens whose signature already verified (the hot path skips the HMAC). */
   readonly signatureCache: SignatureCache;
   readonly metrics: Metrics;
+  /** Passkeys, second-factor policies, WebAuthn challenges (issue 13). */
+  readonly secondFactors: SecondFactorStore;
 }

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   // Envelope errors without X-Auth-Error.
   'bad_request', // 400 envelope
   'unauthorized', // 401 envelope, no X-Auth-Error (login failures, refresh checks)
+  'second_factor_required', // 401 envelope, no X-Auth-Error: a password login must continue (issue 13)
   'forbidden', // 403 envelope, no X-Auth-Error
   'not_found', // 404 envelope
   'rate_limited', // 429 envelope + Retry-After

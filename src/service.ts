@@ -10,6 +10,7 @@ import type { LoginLimiters } from './auth/login.js';
 import { KeyManager } from './keys/key-manager.js';
 import { Metrics } from './metrics/index.js';
 import { PasswordHasher } from './providers/password-hasher.js';
+import { SecondFactorStore } from './second-factor/records.js';
 import { UserStore } from './providers/user-record.js';
 import { resolveKek } from './secrets/kek.js';
 import { SecretManager } from './secrets/manager.js';
@@ -103,6 +104,7 @@ export class AuthService {
         },
         signatureCache: new BoundedSignatureCache(config.jwt.verified_cache_mb * 1024 * 1024),
         metrics: new Metrics({ prometheus: config.metrics.listen_addr !== undefined }),
+        secondFactors: new SecondFactorStore(store),
       };
       const windowMs = config.rate_limit.window_seconds * 1000;
       const limiters: LoginLimiters = {
@@ -146,7 +148,7 @@ export class AuthService {
       const now = nowSeconds(this.core.clock);
       // Each delete batch takes the session lock (exclusive) by itself, never the whole sweep.
       const sessions = await this.core.sessions.sweep(now, this.core.config.jwt.leeway_seconds, this.core.sessionLock);
-      const markers = await sweepConsumed(this.core);
+      const markers = (await sweepConsumed(this.core)) + (await this.core.secondFactors.sweep(now));
       if (sessions + markers > 0) this.core.log.info({ sessions, markers }, 'swept expired records');
     } catch (e) {
       this.core.log.warn({ err: (e as Error).message }, 'sweep failed');

@@ -14,6 +14,9 @@ import { syncDummyCost } from './dummy-cost.js';
 import { describeJson } from '../util/describe-json.js';
 import type { LoginFailureType } from '../metrics/index.js';
 import type { SharedLoginAttempts } from '../storage/postgres.js';
+import { PasskeyRefused, passkeyDataProblem, verifyPasskeyLogin } from '../second-factor/passkeys.js';
+import { SecondFactorRefused, SecondFactorRequired, requireSecondFactor } from '../second-factor/policy.js';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
 export interface LoginRequest {
   auth_method: string;
@@ -171,8 +174,15 @@ async function attemptLogin(
   const attempt = (result: 'success' | LoginFailureType) => ({ result, durationMs: performance.now() - started });
   let account: Account;
   try {
-    account = await checkCredentials(core, authMethod, req);
+    account = authMethod === 'passkey' ? await checkPasskey(core, req) : await checkCredentials(core, authMethod, req);
   } catch (e) {
+    if (e instanceof SecondFactorRequired) {
+      // The password was right but is not enough: counted like a failure, so the answer cannot
+      // serve as an unlimited password oracle (issue 13).
+      recordFailure();
+      metrics.login('invalid_credentials', attempt('second_factor_required'));
+      throw new AuthError('second_factor_required', e.message);
+    }
     if (e instanceof AuthError) {
       metrics.login('busy');
       throw e; // 503: not a login failure, buckets untouched.
@@ -228,6 +238,36 @@ interface Account {
   passwordHash: string;
 }
 
+/**
+ * `auth_method: "passkey"` (issue 13): `provider_data` is `{attempt_id, response}`, the attempt
+ * from `POST /auth/passkey/options` and the authenticator's assertion. Satisfies any
+ * second-factor policy on its own.
+ */
+async function checkPasskey(core: Core, req: LoginRequest): Promise<Account> {
+  if (!core.config.providers.passkey.enabled) {
+    throw new LoginFailure('unsupported_method', 'Invalid request: Unsupported authentication method: passkey');
+  }
+  const problem = passkeyDataProblem(req.provider_data);
+  if (problem !== undefined) throw new LoginFailure('invalid_provider_data', `Invalid request: Invalid passkey data: ${problem}`);
+  let proven;
+  try {
+    proven = await verifyPasskeyLogin(core, req.provider_data as { attempt_id: string; response: AuthenticationResponseJSON });
+  } catch (e) {
+    if (e instanceof PasskeyRefused) {
+      core.log.info({ reason: e.message }, 'passkey sign-in refused');
+      throw new LoginFailure('invalid_passkey', e.message);
+    }
+    throw e;
+  }
+  const key = await core.keys.getRoot(proven.keyId);
+  if (key?.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
+    throw new LoginFailure('node_mismatch', 'Authentication failed: Key is not valid for this node');
+  }
+  const user = await core.users.get(proven.username);
+  if (user === undefined || user.key_id !== proven.keyId) throw new LoginFailure('invalid_passkey', 'Unknown passkey');
+  return { username: proven.username, keyId: proven.keyId, permissions: proven.permissions, passwordHash: user.password_hash };
+}
+
 async function checkCredentials(core: Core, authMethod: string, req: LoginRequest): Promise<Account> {
   if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
     throw new LoginFailure('unsupported_method', `Invalid request: Unsupported authentication method: ${authMethod}`);
@@ -272,6 +312,13 @@ async function checkCredentials(core: Core, authMethod: string, req: LoginReques
     : user.password_hash;
   if (key.node_url !== undefined && !isValidForNode(key.node_url, req.client_name)) {
     throw new LoginFailure('node_mismatch', 'Authentication failed: Key is not valid for this node');
+  }
+  // Issue 13: an account with a second factor needs it too (nothing changes for `none`).
+  try {
+    await requireSecondFactor(core, { username: stored, keyId: user.key_id }, data);
+  } catch (e) {
+    if (e instanceof SecondFactorRefused) throw new LoginFailure('invalid_second_factor', `Authentication failed: ${e.message}`);
+    throw e;
   }
   return { username: stored, keyId: user.key_id, permissions: key.permissions, passwordHash };
 }

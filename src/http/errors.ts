@@ -19,6 +19,7 @@ const MAPPING: Record<ErrorCode, Mapping> = {
   token_reuse: { status: 401, xae: 'token_reuse', shape: 'envelope' },
   bad_request: { status: 400, shape: 'envelope' },
   unauthorized: { status: 401, shape: 'envelope' },
+  second_factor_required: { status: 401, shape: 'envelope' },
   forbidden: { status: 403, shape: 'envelope' },
   not_found: { status: 404, shape: 'envelope' },
   rate_limited: { status: 429, shape: 'envelope' },

@@ -88,3 +88,51 @@ export const updatePermissionsBody = defineBody({
 export const revokeAllSessionsBody = defineBody({
   schema: z.object({ keep_current: z.boolean().nullish() }),
 });
+
+// ── Passkeys and second factors (issue 13) ────────────────────────────────────────────────────
+
+/** A WebAuthn response as @simplewebauthn/browser sends it; the library checks the inside. */
+const webauthnResponse = z.looseObject({
+  id: z.string(),
+  rawId: z.string(),
+  type: z.string(),
+  response: z.looseObject({ clientDataJSON: z.string() }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).nullish(),
+});
+
+/** `POST /auth/passkey/options`: `{}` (any passkey) or `{"username": …}` (that account's only). */
+export const passkeyLoginOptionsBody = defineBody({
+  schema: z.object({ username: z.string().nullish() }),
+});
+
+/** `POST /admin/passkeys`: the attempt from `/admin/passkeys/options`, a name, the attestation. */
+export const passkeyRegisterBody = defineBody({
+  schema: z.object({
+    attempt_id: z.string(),
+    name: z.string().nullish(),
+    response: webauthnResponse.extend({
+      response: z.looseObject({ clientDataJSON: z.string(), attestationObject: z.string() }),
+    }),
+  }),
+  present: ['attempt_id', 'response'],
+  nonEmpty: [['attempt_id', 'Attempt id is required']],
+});
+
+/** `PUT /admin/second-factor`. */
+export const secondFactorBody = defineBody({
+  schema: z.object({ second_factor: z.enum(['none', 'passkey', 'totp']) }),
+  present: ['second_factor'],
+});
+
+/** `POST /admin/totp/confirm`: a code from the app, proving the enrolment. */
+export const totpConfirmBody = defineBody({
+  schema: z.object({ code: z.string() }),
+  present: ['code'],
+  nonEmpty: [['code', 'Code is required']],
+});
+
+/**
+ * `provider_data` of `POST /auth/token` with `auth_method: "passkey"` (checked by the passkey
+ * provider, not at extraction: `provider_data` is `any` on the wire).
+ */
+export const passkeyProviderData = z.object({ attempt_id: z.string(), response: webauthnResponse });

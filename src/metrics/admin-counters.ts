@@ -5,6 +5,9 @@ export type LoginFailureType =
   | 'invalid_provider_data'
   | 'password_too_long'
   | 'node_mismatch'
+  | 'second_factor_required'
+  | 'invalid_second_factor'
+  | 'invalid_passkey'
   | 'internal';
 
 export interface AdminMetricsSnapshot {

@@ -319,6 +319,23 @@ describe('additions: the caller’s own sessions need no permission (table A row
   });
 });
 
+describe('additions (issue 13): the caller’s own passkeys and second factor need no permission (table A rows and row P1)', () => {
+  it.each<[string, string, string | undefined]>([
+    ['GET', '/admin/passkeys', undefined],
+    ['POST', '/admin/passkeys', undefined],
+    ['POST', '/admin/passkeys/options', 'P1'],
+    ['DELETE', '/admin/passkeys/AbCd-_123', 'P1'],
+    ['GET', '/admin/second-factor', undefined],
+    ['PUT', '/admin/second-factor', undefined],
+    ['POST', '/admin/totp', undefined],
+    ['POST', '/admin/totp/confirm', undefined],
+    ['POST', '/auth/passkey/options', undefined],
+  ])('%s %s → [] (B row %s)', (method, path, row) => {
+    expect(req(method, path)).toEqual([]);
+    expect(tableBRowFor(path)).toBe(row);
+  });
+});
+
 describe('§12 the raw path is matched, never decoded or normalised', () => {
   it.each<[string, string, string[]]>([
     ['an encoded slash is not a separator', '/admin-api/contexts%2Fx', ['admin']],

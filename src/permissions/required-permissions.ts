@@ -79,6 +79,13 @@ const TABLE_A = new Map<string, MethodRow>([
   // nothing beyond a valid bearer; the handlers confine them to the caller's key and below.
   ['/admin/sessions', { GET: NONE }],
   ['/admin/sessions/revoke-all', { POST: NONE }],
+  // Additions (issue 13): the caller's own passkeys and second factor, like the sessions above;
+  // the handlers confine them to the account whose root key signed the token.
+  ['/admin/passkeys', { GET: NONE, POST: NONE }],
+  ['/admin/passkeys/options', { POST: NONE }],
+  ['/admin/second-factor', { GET: NONE, PUT: NONE }],
+  ['/admin/totp', { POST: NONE }],
+  ['/admin/totp/confirm', { POST: NONE }],
   ['/blobs/stream', { POST: only({ family: 'Blob', verb: 'Add', add: 'Stream' }) }],
   ['/blobs/file', { POST: only({ family: 'Blob', verb: 'Add', add: 'File' }) }],
   ['/blobs/url', { POST: only({ family: 'Blob', verb: 'Add', add: 'Url' }) }],
@@ -226,6 +233,8 @@ const ROWS: readonly RowB[] = [
   ),
   // Addition: ending one of the caller's own sessions (see table A's `/admin/sessions`).
   row('S1', `/admin/sessions/${SEG}`, () => NONE),
+  // Addition (issue 13): deleting one of the caller's own passkeys.
+  row('P1', `/admin/passkeys/${SEG}`, () => NONE),
 ];
 
 /**
@@ -243,6 +252,7 @@ const GROUP_PREFIXES = [
   '/admin-api/alias/',
   '/admin/keys/',
   '/admin/sessions/',
+  '/admin/passkeys/',
   '/blobs/',
 ] as const;
 

@@ -24,7 +24,11 @@ export type AuditAction =
   | 'mock_token.mint'
   | 'permissions.update'
   | 'account.create'
-  | 'account.update';
+  | 'account.update'
+  | 'passkey.register'
+  | 'passkey.delete'
+  | 'second_factor.update'
+  | 'totp.enrol';
 
 /** Who acted: a key id (logged as a prefix), or `cli` (set-admin) / `env` (startup provisioning). */
 export type AuditActor = { keyId: string } | 'cli' | 'env' | undefined;

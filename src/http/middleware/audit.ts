@@ -13,6 +13,10 @@ const ACTIONS = new Map<string, AuditAction>([
   ['DELETE /admin/keys/:key_id/clients/:client_id', 'client_key.revoke'],
   ['POST /admin/client-key', 'client_key.mint'],
   ['PUT /admin/keys/:key_id/permissions', 'permissions.update'],
+  ['POST /admin/passkeys', 'passkey.register'],
+  ['DELETE /admin/passkeys/:credential_id', 'passkey.delete'],
+  ['PUT /admin/second-factor', 'second_factor.update'],
+  ['POST /admin/totp/confirm', 'totp.enrol'],
 ]);
 
 /** What a handler knows that the middleware does not: the target in the body, a 200 that refuses. */

@@ -25,7 +25,19 @@ import { auditKey, auditName } from '../../util/audit.js';
 import { logSafe } from '../../util/logger.js';
 import { hostSource, methodNotAllowed, peerAddress } from '../request.js';
 import { ok, send } from '../respond.js';
-import { clientKeyBody, revokeAllSessionsBody, revokeBody, updatePermissionsBody } from '../schemas.js';
+import {
+  clientKeyBody,
+  passkeyRegisterBody,
+  revokeAllSessionsBody,
+  revokeBody,
+  secondFactorBody,
+  totpConfirmBody,
+  updatePermissionsBody,
+} from '../schemas.js';
+import { accountOfKey } from '../../second-factor/account.js';
+import { finishRegistration, passkeyView, registrationOptions } from '../../second-factor/passkeys.js';
+import { deletePasskey, secondFactorStatus, setSecondFactor } from '../../second-factor/policy.js';
+import { confirmTotp, startTotpEnrolment } from '../../second-factor/totp.js';
 
 /**
  * The `/admin` routes of wire §1.1 with their `Allow` lists (§1.2). Statics come first: they win
@@ -42,6 +54,12 @@ const ROUTES: ReadonlyArray<{ path: string; allow: string; re: RegExp }> = [
   { path: '/admin/sessions', allow: 'GET,HEAD', re: /^\/admin\/sessions$/ },
   { path: '/admin/sessions/revoke-all', allow: 'POST', re: /^\/admin\/sessions\/revoke-all$/ },
   { path: '/admin/sessions/:sid', allow: 'DELETE', re: /^\/admin\/sessions\/[^/]+$/ },
+  { path: '/admin/passkeys', allow: 'GET,HEAD,POST', re: /^\/admin\/passkeys$/ },
+  { path: '/admin/passkeys/options', allow: 'POST', re: /^\/admin\/passkeys\/options$/ },
+  { path: '/admin/passkeys/:credential_id', allow: 'DELETE', re: /^\/admin\/passkeys\/[^/]+$/ },
+  { path: '/admin/second-factor', allow: 'GET,HEAD,PUT', re: /^\/admin\/second-factor$/ },
+  { path: '/admin/totp', allow: 'POST', re: /^\/admin\/totp$/ },
+  { path: '/admin/totp/confirm', allow: 'POST', re: /^\/admin\/totp\/confirm$/ },
   { path: '/admin/keys/:key_id', allow: 'DELETE', re: /^\/admin\/keys\/[^/]+$/ },
   {
     path: '/admin/keys/:key_id/clients/:client_id',
@@ -163,6 +181,44 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   refuse('/admin/sessions/revoke-all');
   app.delete('/admin/sessions/:sid', async (c) => ok(c, await endAccountSession(core, adminCaller(c), param(c, 'sid'))));
   refuse('/admin/sessions/:sid');
+
+  // Passkeys and second factors of the caller's own account (issue 13): no permission beyond a
+  // valid bearer of the account's root key (src/second-factor/account.ts).
+  const account = (c: Context) => accountOfKey(core, adminCaller(c).keyId);
+  app.get('/admin/passkeys', async (c) => {
+    const { username, keyId } = await account(c);
+    return ok(c, { passkeys: (await core.secondFactors.passkeys(username, keyId)).map(passkeyView) });
+  });
+  app.post('/admin/passkeys', async (c) => {
+    const body = await readJsonBody(c, passkeyRegisterBody);
+    const view = await finishRegistration(core, await account(c), body);
+    auditNote(c).details = { credential: logSafe(view.credential_id.slice(0, 12)) };
+    return ok(c, view);
+  });
+  refuse('/admin/passkeys');
+  app.post('/admin/passkeys/options', async (c) => ok(c, await registrationOptions(core, await account(c))));
+  refuse('/admin/passkeys/options');
+  app.delete('/admin/passkeys/:credential_id', async (c) => {
+    const id = param(c, 'credential_id');
+    auditNote(c).details = { credential: logSafe(id.slice(0, 12)) };
+    await deletePasskey(core, await account(c), id);
+    return ok(c, { deleted: true });
+  });
+  refuse('/admin/passkeys/:credential_id');
+  app.get('/admin/second-factor', async (c) => ok(c, await secondFactorStatus(core, await account(c))));
+  app.put('/admin/second-factor', async (c) => {
+    const body = await readJsonBody(c, secondFactorBody);
+    auditNote(c).details = { second_factor: body.second_factor };
+    return ok(c, await setSecondFactor(core, await account(c), body.second_factor));
+  });
+  refuse('/admin/second-factor');
+  app.post('/admin/totp', async (c) => ok(c, await startTotpEnrolment(core, await account(c))));
+  refuse('/admin/totp');
+  app.post('/admin/totp/confirm', async (c) => {
+    const body = await readJsonBody(c, totpConfirmBody);
+    return ok(c, await confirmTotp(core, await account(c), body.code));
+  });
+  refuse('/admin/totp/confirm');
 
   // §5.5
   app.delete('/admin/keys/:key_id', async (c) => {

@@ -17,7 +17,8 @@ import { allowHeaders } from '../validate-answer.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
-import { loginBody, logoutBody, mockTokenBody, refreshBody } from '../schemas.js';
+import { loginBody, logoutBody, mockTokenBody, passkeyLoginOptionsBody, refreshBody } from '../schemas.js';
+import { loginOptions } from '../../second-factor/passkeys.js';
 import { forwardedHeaders, hostSource, methodNotAllowed, peerAddress, type ForwardedHeaders } from '../request.js';
 import type { ValidateDecision } from '../../metrics/index.js';
 
@@ -99,6 +100,14 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
     return ok(c, tokenPair(pair));
   });
   app.all('/auth/token', methodNotAllowed('POST'));
+
+  // Issue 13: a passkey sign-in starts here (the challenge, bound to a fresh attempt id).
+  app.post('/auth/passkey/options', async (c) => {
+    const bodyless = c.req.header('content-type') === undefined && (await c.req.text()) === '';
+    const body = bodyless ? {} : await readJsonBody(c, passkeyLoginOptionsBody);
+    return ok(c, await loginOptions(core, body.username ?? undefined));
+  });
+  app.all('/auth/passkey/options', methodNotAllowed('POST'));
 
   app.post('/auth/refresh', async (c) => {
     const body = await readJsonBody(c, refreshBody);
