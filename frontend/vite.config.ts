@@ -27,7 +27,7 @@ export default defineConfig({
   // `npx vite frontend`: the page at http://localhost:5173/auth/, its API calls sent to a node.
   server: {
     proxy: {
-      '^/auth/(token|refresh|logout|providers|validate)$': NODE,
+      '^/auth/(token|refresh|logout|providers|validate|passkey/options)$': NODE,
       '/admin': NODE,
     },
   },

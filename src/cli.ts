@@ -26,6 +26,8 @@ import { closeServer, listen } from './server.js';
 import { AuthService } from './service.js';
 import { createLogger, shortId, type Logger } from './util/logger.js';
 import { VERSION } from './version.js';
+import { audit, auditName } from './util/audit.js';
+import { resetSecondFactor } from './second-factor/reset.js';
 
 const HELP = `mero-auth ${VERSION} — authentication service for Calimero nodes
 
@@ -33,6 +35,7 @@ Usage:
   mero-auth [serve] [-c|--config <path>] [-b|--bind <ip:port>] [--strict] [-v|--verbose]...
   mero-auth set-admin [-c|--config <path>] [--username <name>]
                       [--password-file <path> | --password-stdin]
+  mero-auth set-admin [-c|--config <path>] --username <name> --reset-second-factor
   mero-auth config check [-c|--config <path>] [-b|--bind <ip:port>] [--strict]
   mero-auth -h|--help
   mero-auth -V|--version
@@ -42,6 +45,10 @@ environment overrides (e.g. AUTH__LISTEN_ADDR=0.0.0.0:3001). The first admin com
 MERO_AUTH_ADMIN_USER + MERO_AUTH_ADMIN_PASSWORD (or MERO_AUTH_ADMIN_PASSWORD_FILE) at startup,
 or from 'mero-auth set-admin' while the service is stopped (on a terminal it asks for the
 password without echo).
+
+set-admin --reset-second-factor is the recovery path for a lost passkey or authenticator app:
+it removes the account's second factor, recovery codes and passkeys (the password stays), so
+the password alone signs in again. Run it while the service is stopped.
 
 -v logs each forward-auth decision with its reason (debug), -vv also every request (trace).
 --strict (or server.strict_config = true) refuses unknown configuration keys instead of warning.
@@ -89,11 +96,17 @@ function parse(argv: string[]) {
         username: { type: 'string' },
         'password-file': { type: 'string' },
         'password-stdin': { type: 'boolean' },
+        'reset-second-factor': { type: 'boolean' },
       },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (command !== 'set-admin' && (values.username || values['password-file'] || values['password-stdin'])) {
       throw new UsageError('--username, --password-file and --password-stdin belong to set-admin');
+    }
+    if (command !== 'set-admin' && values['reset-second-factor'])
+      throw new UsageError('--reset-second-factor belongs to set-admin');
+    if (values['reset-second-factor'] && (values['password-file'] !== undefined || values['password-stdin'])) {
+      throw new UsageError('--reset-second-factor takes no password');
     }
     if (command === 'set-admin' && values.bind !== undefined) throw new UsageError('--bind belongs to serve');
     if (command === 'set-admin' && values.strict) throw new UsageError('--strict belongs to serve and config check');
@@ -243,6 +256,7 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
   if (config.storage.type === 'memory') {
     throw new Exit(2, 'mero-auth: set-admin needs persistent storage; storage.type is memory');
   }
+  if (values['reset-second-factor']) return resetSecondFactorCommand(config, values.username);
   let username = values.username;
   let password: string | undefined;
   try {
@@ -282,6 +296,39 @@ async function setAdminCommand(values: ReturnType<typeof parse>['values']): Prom
     auditProvision(auditLog, 'cli', username, e);
     if (e instanceof ProvisionError) throw new Exit(2, `mero-auth: ${e.message}`);
     throw new Exit(1, `mero-auth: ${(e as Error).message}`);
+  } finally {
+    await svc.close();
+  }
+}
+
+/** `set-admin --reset-second-factor` (issue 13): the offline recovery path. */
+async function resetSecondFactorCommand(config: AuthConfig, name: string | undefined): Promise<void> {
+  const username = name ?? (process.env.MERO_AUTH_ADMIN_USER || undefined);
+  if (!username) throw new Exit(2, 'mero-auth: --reset-second-factor needs --username (or MERO_AUTH_ADMIN_USER)');
+  const auditLog = createLogger('info');
+  const svc = await openOrExit(config, createLogger('warn'));
+  try {
+    const done = await resetSecondFactor(svc.core, username);
+    if (done === undefined) {
+      audit(auditLog, {
+        action: 'second_factor.reset',
+        actor: 'cli',
+        target: auditName(username),
+        result: 'refused',
+        reason: 'no such account',
+      });
+      throw new Exit(2, `mero-auth: no account '${username}'`);
+    }
+    audit(auditLog, {
+      action: 'second_factor.reset',
+      actor: 'cli',
+      target: auditName(done.username),
+      result: 'ok',
+      details: { passkeys_removed: done.passkeys },
+    });
+    process.stdout.write(
+      `second factor of '${done.username}' reset: ${done.passkeys} passkey${done.passkeys === 1 ? '' : 's'} removed; the password alone signs in\n`,
+    );
   } finally {
     await svc.close();
   }

@@ -4,6 +4,7 @@
  * 401 `token_expired`, and is ended with `POST /auth/logout` — never `/admin/revoke`, which
  * would revoke the operator's whole account key (wire §3.10).
  */
+import { startAuthentication, startRegistration } from '@simplewebauthn/browser';
 import { displayMessage, t } from './i18n.js';
 
 export interface Session {
@@ -107,6 +108,8 @@ function tokensOf(json: Json): { access_token: string; refresh_token: string } |
 export interface ProviderInfo {
   enabled: boolean;
   configured: boolean;
+  /** The `passkey` provider is on (issue 13): offer "Sign in with a passkey". */
+  passkey: boolean;
 }
 
 /** `GET /auth/providers`: is `user_password` on, and does an account exist? */
@@ -117,25 +120,23 @@ export async function getProviders(): Promise<ProviderInfo> {
   const list = (json?.data as { providers?: unknown } | undefined)?.providers;
   const providers = Array.isArray(list) ? (list as Array<{ name?: unknown; configured?: unknown }>) : [];
   const mine = providers.find((p) => p.name === 'user_password');
-  return { enabled: mine !== undefined, configured: mine?.configured !== false };
+  return {
+    enabled: mine !== undefined,
+    configured: mine?.configured !== false,
+    passkey: providers.some((p) => p.name === 'passkey'),
+  };
 }
 
-/** `POST /auth/token` with exactly the body of wire §9; the tokens are bound to this page's host. */
-export async function signIn(username: string, password: string): Promise<Session> {
-  const res = await postJson('/auth/token', {
-    auth_method: 'user_password',
-    public_key: username,
-    client_name: window.location.href,
-    timestamp: Date.now(),
-    permissions: [],
-    provider_data: { username, password },
-  });
-  const json = await readJson(res);
-  const tokens = res.ok ? tokensOf(json) : undefined;
-  if (!tokens) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
-  const session = { ...tokens, username };
-  saveSession(session);
-  return session;
+/**
+ * `POST /auth/token` with exactly the body of wire §9; the tokens are bound to this page's host.
+ * `factor` carries the second step of an account with a second factor (issue 13).
+ */
+export async function signIn(
+  username: string,
+  password: string,
+  factor: { totp_code: string } | { recovery_code: string } | Record<string, never> = {},
+): Promise<Session> {
+  return tokenRequest('user_password', { username, password, ...factor }, username);
 }
 
 let refreshing: Promise<Session> | null = null;
@@ -267,3 +268,112 @@ export async function revokeAllSessions(): Promise<void> {
   if (!res.ok) throw await failure(res);
   clearSession();
 }
+
+// ── Passkeys and second factors (issue 13) ──────────────────────────────────────────────────
+
+/** `POST /auth/token` with a step-up answer: which factor the account needs next. */
+export class StepUp extends Error {
+  constructor(
+    readonly factor: 'passkey' | 'totp',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const STEP_UP = /^Second factor required: (passkey|totp)\b/;
+
+async function tokenRequest(authMethod: string, providerData: unknown, username: string): Promise<Session> {
+  const res = await postJson('/auth/token', {
+    auth_method: authMethod,
+    public_key: username === '' ? 'passkey' : username,
+    client_name: window.location.href,
+    timestamp: Date.now(),
+    permissions: [],
+    provider_data: providerData,
+  });
+  const json = await readJson(res);
+  const tokens = res.ok ? tokensOf(json) : undefined;
+  if (!tokens) {
+    const err = json?.error;
+    const m = typeof err === 'string' ? STEP_UP.exec(err) : null;
+    if (res.status === 401 && m) throw new StepUp(m[1] as 'passkey' | 'totp', err as string);
+    throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  }
+  const session = { ...tokens, username };
+  saveSession(session);
+  return session;
+}
+
+/**
+ * Sign in with a passkey: options from the node, the browser's ceremony, then `POST /auth/token`
+ * with `auth_method: "passkey"`. With `autofill`, the ceremony waits on the username field's
+ * passkey suggestions (conditional UI) instead of opening a dialog.
+ */
+export async function passkeySignIn(username: string, autofill = false): Promise<Session> {
+  const res = await postJson('/auth/passkey/options', username === '' ? {} : { username });
+  const json = await readJson(res);
+  if (!res.ok) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  const start = json?.data as { attempt_id: string; options: Parameters<typeof startAuthentication>[0]['optionsJSON'] };
+  const response = await startAuthentication({ optionsJSON: start.options, useBrowserAutofill: autofill });
+  const session = await tokenRequest('passkey', { attempt_id: start.attempt_id, response }, username);
+  if (session.username === '') {
+    // A discoverable passkey names no account: ask the node whose it is, for "Signed in as".
+    const status = await secondFactorStatus().catch(() => undefined);
+    if (status) {
+      session.username = status.username;
+      saveSession(session);
+    }
+  }
+  return session;
+}
+
+export interface PasskeyRow {
+  credential_id: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+  backed_up: boolean;
+}
+
+export interface SecondFactorStatus {
+  username: string;
+  second_factor: 'none' | 'passkey' | 'totp';
+  totp_enrolled: boolean;
+  recovery_codes_left: number;
+  passkeys: PasskeyRow[];
+  passkeys_enabled: boolean;
+}
+
+async function authedJson<T>(path: string, method: string, body?: unknown): Promise<T> {
+  const res = await authed(path, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const json = await readJson(res);
+  if (!res.ok) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  return json?.data as T;
+}
+
+export const secondFactorStatus = (): Promise<SecondFactorStatus> => authedJson('/admin/second-factor', 'GET');
+
+export const setSecondFactor = (second_factor: SecondFactorStatus['second_factor']): Promise<{ recovery_codes: string[] }> =>
+  authedJson('/admin/second-factor', 'PUT', { second_factor });
+
+export const deletePasskey = (id: string): Promise<unknown> => authedJson(`/admin/passkeys/${encodeURIComponent(id)}`, 'DELETE');
+
+/** Registers a passkey for the signed-in account: options, the browser's ceremony, the attestation. */
+export async function addPasskey(name: string): Promise<PasskeyRow> {
+  const start = await authedJson<{ attempt_id: string; options: Parameters<typeof startRegistration>[0]['optionsJSON'] }>(
+    '/admin/passkeys/options',
+    'POST',
+  );
+  const response = await startRegistration({ optionsJSON: start.options });
+  return authedJson('/admin/passkeys', 'POST', { attempt_id: start.attempt_id, name, response });
+}
+
+export const startTotp = (): Promise<{ secret: string; otpauth_uri: string; qr_svg: string }> =>
+  authedJson('/admin/totp', 'POST');
+
+export const confirmTotp = (code: string): Promise<{ recovery_codes: string[] }> =>
+  authedJson('/admin/totp/confirm', 'POST', { code });

@@ -4,9 +4,18 @@
  * through text nodes (never innerHTML).
  */
 import './style.css';
+import { browserSupportsWebAuthnAutofill } from '@simplewebauthn/browser';
 import {
   ApiError,
   SessionEnded,
+  StepUp,
+  addPasskey,
+  confirmTotp,
+  deletePasskey,
+  passkeySignIn,
+  secondFactorStatus,
+  setSecondFactor,
+  startTotp,
   getProviders,
   liveSession,
   listSessions,
@@ -17,6 +26,7 @@ import {
   signOut,
   type Session,
   type SessionRow,
+  type SecondFactorStatus,
 } from './api.js';
 import { checkCallback, denyUrl, handOffUrl, nodeUrl, parseOriginList, readParams, type CallbackCheck } from './callback.js';
 import { currentLanguage, parts, pickLanguage, setLanguage, t } from './i18n.js';
@@ -91,6 +101,7 @@ function messageOf(e: unknown): string {
     return e.message;
   }
   if (e instanceof SessionEnded) return e.message;
+  if (e instanceof Error && (e.name === 'NotAllowedError' || e.name === 'AbortError')) return t('error.passkeyCancelled');
   return t('error.other', { message: e instanceof Error ? e.message : String(e) });
 }
 
@@ -140,6 +151,9 @@ const requester = (text: string): Child[] => [appName && h('span', { class: 'app
 // ---------------------------------------------------------------------------------------------
 // Steps
 
+/** The node offers passkeys (`/auth/providers` lists `passkey`, issue 13). */
+let passkeysOn = false;
+
 async function start(): Promise<void> {
   if (!callback.ok) return refused(callback);
   let providers;
@@ -152,6 +166,7 @@ async function start(): Promise<void> {
     return show(t('unavailable.title'), [t('unavailable.heading')], h('p', {}, t('unavailable.text')));
   }
   if (!providers.configured) return setup();
+  passkeysOn = providers.passkey;
   let session: Session | null = null;
   try {
     session = await liveSession();
@@ -229,7 +244,7 @@ function signInForm(notice?: string): void {
     id: 'username',
     name: 'username',
     type: 'text',
-    autocomplete: 'username',
+    autocomplete: passkeysOn ? 'username webauthn' : 'username',
     autocapitalize: 'none',
     spellcheck: 'false',
     required: true,
@@ -262,6 +277,7 @@ function signInForm(notice?: string): void {
         signIn(username.value, password.value).then(consent, (err: unknown) => {
           busy = false;
           pending(submit, [submit, username, password], false);
+          if (err instanceof StepUp) return stepUp(err.factor, username.value, password.value);
           password.value = '';
           if (err instanceof ApiError && err.status === 401) password.setAttribute('aria-invalid', 'true');
           showError(messageOf(err));
@@ -272,13 +288,118 @@ function signInForm(notice?: string): void {
     field(t('field.password'), password),
     h('div', { class: 'actions' }, submit),
   );
+  const withPasskey =
+    passkeysOn &&
+    button(t('btn.passkey'), t('btn.passkeyBusy'), 'secondary passkey', {
+      id: 'passkey-signin',
+      onclick: () => {
+        if (busy || !withPasskey) return;
+        busy = true;
+        pending(withPasskey, [withPasskey, submit], true);
+        passkeySignIn(username.value.trim()).then(consent, (err: unknown) => {
+          busy = false;
+          pending(withPasskey, [withPasskey, submit], false);
+          showError(messageOf(err));
+        });
+      },
+    });
   show(
     t('signin.title'),
     [t('signin.title')],
     h('p', { class: 'who' }, ...requester(callback.origin), h('span', { class: 'muted' }, t('signin.asking'))),
     form,
+    withPasskey && h('p', { class: 'or muted' }, t('signin.or')),
+    withPasskey && h('div', { class: 'actions' }, withPasskey),
   );
   if (notice) showStatus(notice);
+  if (withPasskey) void offerAutofill();
+}
+
+/**
+ * Conditional UI: where the browser can, the username field's suggestions include the node's
+ * passkeys; picking one signs in. Cancelled quietly when the page moves on or the button is used.
+ */
+async function offerAutofill(): Promise<void> {
+  if (!(await browserSupportsWebAuthnAutofill().catch(() => false))) return;
+  try {
+    consent(await passkeySignIn('', true));
+  } catch {
+    // Aborted by another ceremony, dismissed, or the node refused: the form stays as it is.
+  }
+}
+
+/** The second step of a password sign-in for an account with a second factor (issue 13). */
+function stepUp(factor: 'passkey' | 'totp', username: string, password: string, recovery = false): void {
+  const code = h('input', {
+    id: 'code',
+    name: 'code',
+    type: 'text',
+    autocomplete: recovery ? 'off' : 'one-time-code',
+    inputmode: recovery ? 'text' : 'numeric',
+    spellcheck: 'false',
+    required: true,
+  });
+  const verify = button(t('btn.verify'), t('btn.verifying'), 'primary', { type: 'submit' });
+  let busy = false;
+  const done = (err: unknown) => {
+    busy = false;
+    pending(verify, [verify, code], false);
+    if (err instanceof StepUp) {
+      showError(err.message);
+      return;
+    }
+    code.value = '';
+    code.setAttribute('aria-invalid', 'true');
+    showError(messageOf(err));
+  };
+  const form = h(
+    'form',
+    {
+      novalidate: true,
+      onsubmit: (e) => {
+        e.preventDefault();
+        if (busy) return;
+        const value = code.value.trim();
+        if (value === '') {
+          code.setAttribute('aria-invalid', 'true');
+          return showError(t('error.code'));
+        }
+        busy = true;
+        pending(verify, [verify, code], true);
+        signIn(username, password, recovery ? { recovery_code: value } : { totp_code: value }).then(consent, done);
+      },
+    },
+    field(recovery ? t('field.recovery') : t('field.code'), code),
+    h('div', { class: 'actions' }, verify),
+  );
+  const passkey =
+    factor === 'passkey' &&
+    button(t('btn.usePasskey'), t('btn.passkeyBusy'), 'primary', {
+      id: 'passkey-stepup',
+      onclick: () => {
+        if (busy || !passkey) return;
+        busy = true;
+        pending(passkey, [passkey], true);
+        passkeySignIn(username).then(consent, (err: unknown) => {
+          busy = false;
+          pending(passkey, [passkey], false);
+          showError(messageOf(err));
+        });
+      },
+    });
+  const other = button(
+    recovery ? (factor === 'totp' ? t('btn.useTotp') : t('btn.usePasskey')) : t('btn.useRecovery'),
+    '',
+    'link',
+    { onclick: () => stepUp(factor, username, password, !recovery) },
+  );
+  show(
+    t('stepup.title'),
+    [t('stepup.title')],
+    h('p', {}, recovery ? t('stepup.recovery') : factor === 'totp' ? t('stepup.totp') : t('stepup.passkey')),
+    factor === 'passkey' && !recovery ? h('div', { class: 'actions' }, passkey) : form,
+    h('p', { class: 'account' }, other),
+  );
 }
 
 function permissionItem(p: DescribedPermission): HTMLElement {
@@ -300,8 +421,9 @@ function consent(session: Session): void {
   const deny = button(t('btn.deny'), t('btn.deny'), 'secondary');
   const out = button(t('btn.signOut'), t('btn.signingOut'), 'link');
   const manage = button(t('btn.sessions'), t('btn.sessions'), 'link');
+  const security = button(t('btn.security'), t('btn.security'), 'link', { id: 'security' });
   let busy = false;
-  const controls = [approve, deny, out, manage];
+  const controls = [approve, deny, out, manage, security];
 
   approve.addEventListener('click', () => {
     if (busy) return;
@@ -343,6 +465,10 @@ function consent(session: Session): void {
     if (busy) return;
     sessionsView(session);
   });
+  security.addEventListener('click', () => {
+    if (busy) return;
+    securityView(session);
+  });
 
   const context =
     params.contextId !== '' && params.contextIdentity !== ''
@@ -364,6 +490,8 @@ function consent(session: Session): void {
       ...parts('account.signedIn', { user: h('strong', {}, session.username || t('account.fallback')) }),
       ' ',
       manage,
+      ' · ',
+      security,
       ' · ',
       out,
     ),
@@ -468,6 +596,143 @@ function sessionsView(session: Session): void {
   void load().then(() => {
     if (statusBox.textContent === t('sessions.loading')) statusBox.replaceChildren();
   });
+}
+
+/** Passkeys, the authenticator app and the second-factor policy of the signed-in account (issue 13). */
+function securityView(session: Session, notice?: string, recoveryCodes: string[] = []): void {
+  const back = button(t('btn.back'), t('btn.back'), 'secondary', { onclick: () => consent(session) });
+  const box = h('div', { class: 'security', 'aria-busy': 'true' });
+  const ended = (e: unknown): void => {
+    if (e instanceof SessionEnded) signInForm(e.message);
+    else showError(messageOf(e));
+  };
+  show(t('security.title'), [t('security.heading')], box, h('div', { class: 'actions' }, back));
+  if (notice) showStatus(notice);
+  secondFactorStatus().then((status) => renderSecurity(session, box, status, recoveryCodes), ended);
+}
+
+function renderSecurity(session: Session, box: HTMLElement, status: SecondFactorStatus, recoveryCodes: string[]): void {
+  let busy = false;
+  const fail = (b: HTMLButtonElement) => (e: unknown) => {
+    busy = false;
+    pending(b, [b], false);
+    if (e instanceof SessionEnded) signInForm(e.message);
+    else showError(messageOf(e));
+  };
+  const act = (b: HTMLButtonElement, run: () => Promise<void>) =>
+    b.addEventListener('click', () => {
+      if (busy) return;
+      busy = true;
+      pending(b, [b], true);
+      run().catch(fail(b));
+    });
+
+  const codes =
+    recoveryCodes.length > 0 &&
+    h(
+      'section',
+      { class: 'recovery' },
+      h('h2', {}, t('recovery.heading')),
+      h('p', { class: 'muted' }, t('recovery.intro')),
+      h('ul', { class: 'codes' }, ...recoveryCodes.map((c) => h('li', {}, code(c)))),
+    );
+
+  const rows = status.passkeys.map((p) => {
+    const remove = button(t('btn.remove'), t('btn.removing'), 'secondary small', {
+      'aria-label': `${t('btn.remove')}: ${p.name}`,
+    });
+    act(remove, async () => {
+      await deletePasskey(p.credential_id);
+      securityView(session, t('passkey.removed'));
+    });
+    const meta = [
+      t('security.added', { time: when(p.created_at) }),
+      p.last_used_at !== null && t('security.used', { time: when(p.last_used_at) }),
+    ].filter((x): x is string => typeof x === 'string');
+    return h(
+      'li',
+      { class: 'passkey' },
+      h(
+        'div',
+        { class: 'session-text' },
+        h('span', { class: 'session-name' }, p.name),
+        h('span', { class: 'session-meta' }, meta.join(' · ')),
+      ),
+      remove,
+    );
+  });
+  const name = h('input', { id: 'passkey-name', name: 'passkey-name', type: 'text', autocomplete: 'off', value: 'Passkey' });
+  const add = button(t('btn.addPasskey'), t('btn.adding'), 'primary', { id: 'add-passkey' });
+  act(add, async () => {
+    await addPasskey(name.value.trim());
+    securityView(session, t('passkey.added'));
+  });
+
+  const setup = button(t('btn.setupTotp'), t('btn.setupTotp'), 'secondary', { id: 'setup-totp' });
+  const totpBox = h('div', { class: 'totp' });
+  act(setup, async () => {
+    const enrolment = await startTotp();
+    busy = false;
+    const input = h('input', {
+      id: 'totp-code',
+      name: 'totp-code',
+      type: 'text',
+      inputmode: 'numeric',
+      autocomplete: 'one-time-code',
+    });
+    const confirm = button(t('btn.confirm'), t('btn.verifying'), 'primary', { id: 'confirm-totp' });
+    act(confirm, async () => {
+      const done = await confirmTotp(input.value.trim());
+      securityView(session, t('policy.saved'), done.recovery_codes);
+    });
+    totpBox.replaceChildren(
+      h('p', {}, t('totp.scan')),
+      h('img', { class: 'qr', src: enrolment.qr_svg, alt: t('totp.qrAlt'), width: '192', height: '192' }),
+      h('p', { class: 'raw' }, ...parts('totp.key', { key: code(enrolment.secret) })),
+      field(t('field.code'), input),
+      h('div', { class: 'actions' }, confirm),
+    );
+  });
+
+  const choices = (['none', 'passkey', 'totp'] as const).map((v) =>
+    h(
+      'label',
+      { class: 'choice' },
+      h('input', { type: 'radio', name: 'second-factor', value: v, checked: status.second_factor === v }),
+      ' ',
+      t(`policy.${v}`),
+    ),
+  );
+  const save = button(t('btn.save'), t('btn.saving'), 'secondary', { id: 'save-policy' });
+  act(save, async () => {
+    const picked = box.querySelector<HTMLInputElement>('input[name="second-factor"]:checked')?.value ?? 'none';
+    const result = await setSecondFactor(picked as SecondFactorStatus['second_factor']);
+    securityView(session, t('policy.saved'), result.recovery_codes);
+  });
+
+  box.replaceChildren(
+    ...[
+      codes,
+      status.passkeys_enabled && h('h2', {}, t('security.passkeys')),
+      status.passkeys_enabled &&
+        (rows.length > 0
+          ? h('ul', { class: 'sessions passkeys' }, ...rows)
+          : h('p', { class: 'muted' }, t('security.noPasskeys'))),
+      status.passkeys_enabled && field(t('field.passkeyName'), name),
+      status.passkeys_enabled && h('div', { class: 'actions' }, add),
+      h('h2', {}, t('security.totp')),
+      status.totp_enrolled ? h('p', { class: 'muted' }, t('security.totpOn')) : null,
+      h('div', { class: 'actions' }, setup),
+      totpBox,
+      h('h2', {}, t('security.policy')),
+      h('fieldset', { class: 'choices' }, ...choices),
+      status.recovery_codes_left > 0
+        ? h('p', { class: 'muted' }, t('security.recoveryLeft', { n: status.recovery_codes_left }))
+        : null,
+      h('div', { class: 'actions' }, save),
+    ].filter((c): c is HTMLElement => c instanceof HTMLElement),
+  );
+  box.removeAttribute('aria-busy');
 }
 
 void start();

@@ -61,6 +61,8 @@ export async function requireSecondFactor(core: Core, account: AccountRef, provi
 }
 
 export interface SecondFactorStatus {
+  /** The account's username (a passkey sign-in does not name it). */
+  username: string;
   second_factor: SecondFactor;
   totp_enrolled: boolean;
   recovery_codes_left: number;
@@ -72,6 +74,7 @@ export async function secondFactorStatus(core: Core, account: AccountRef): Promi
   const rec = await core.secondFactors.policy(account.username, account.keyId);
   const passkeys = await core.secondFactors.passkeys(account.username, account.keyId);
   return {
+    username: account.username,
     second_factor: rec?.second_factor ?? 'none',
     totp_enrolled: rec?.totp != null,
     recovery_codes_left: rec?.recovery_codes.length ?? 0,

@@ -28,7 +28,8 @@ export type AuditAction =
   | 'passkey.register'
   | 'passkey.delete'
   | 'second_factor.update'
-  | 'totp.enrol';
+  | 'totp.enrol'
+  | 'second_factor.reset';
 
 /** Who acted: a key id (logged as a prefix), or `cli` (set-admin) / `env` (startup provisioning). */
 export type AuditActor = { keyId: string } | 'cli' | 'env' | undefined;

@@ -168,6 +168,36 @@ describe('passkey registration and sign-in', () => {
   });
 });
 
+describe('/auth/providers and /admin/identity (issue 13)', () => {
+  it('list passkey after user_password only when enabled; configured once a passkey exists', async () => {
+    const off = await service({});
+    const before = (await (await off.request('/auth/providers')).json()) as {
+      data: { providers: Array<{ name: string }>; count: number };
+    };
+    expect(before.data.count).toBe(1);
+    expect(before.data.providers.map((p) => p.name)).toEqual(['user_password']);
+
+    const t = await service();
+    const read = async () =>
+      ((await (await t.request('/auth/providers')).json()) as { data: { providers: unknown[]; count: number } }).data;
+    const first = await read();
+    expect(first.count).toBe(2);
+    expect(first.providers[1]).toEqual({
+      name: 'passkey',
+      type: 'webauthn',
+      description: 'Authenticates users with a passkey (WebAuthn)',
+      configured: false,
+      config: { enabled: true, description: 'Passkey sign-in', rp_id: RP_ID, options_endpoint: '/auth/passkey/options' },
+    });
+    const token = await adminToken(t);
+    await register(t, token, new SoftAuthenticator(RP_ID, ORIGIN));
+    expect((await read()).providers[1]).toMatchObject({ name: 'passkey', configured: true });
+    expect(await dataOf(await call(t, 'GET', '/admin/identity', { token }))).toMatchObject({
+      providers: ['user_password', 'passkey'],
+    });
+  });
+});
+
 describe('Security: passkey sign-in refusals', () => {
   async function enrolled(): Promise<{ t: TestService; auth: SoftAuthenticator; id: string }> {
     const t = await service();

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectErr } from '../helpers/http.js';
 import { ADMIN, makeTestService, type TestService } from '../helpers/service.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
+import { resetSecondFactor } from '../../src/second-factor/reset.js';
 import { call, dataOf } from './admin-fixtures.js';
 
 const RP_ID = 'node.example.com';
@@ -65,6 +66,7 @@ describe('second factor: status and TOTP enrolment', () => {
     const t = await service();
     const token = await tokenOf(t);
     expect(await dataOf(await call(t, 'GET', '/admin/second-factor', { token }))).toEqual({
+      username: 'admin',
       second_factor: 'none',
       totp_enrolled: false,
       recovery_codes_left: 0,
@@ -283,6 +285,28 @@ describe('second factor: passkey required', () => {
       recovery_codes: [],
     });
     t.clock.advanceSeconds(61); // past the rate-limit window of the step-up answers above
+    expect((await login(t)).status).toBe(200);
+  });
+});
+
+describe('recovery: resetSecondFactor (set-admin --reset-second-factor)', () => {
+  it('removes the policy, seed, recovery codes and passkeys of one account; the password alone signs in again', async () => {
+    const t = await service();
+    const token = await tokenOf(t);
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    const start = await dataOf<{ attempt_id: string; options: { challenge: string; user: { id: string } } }>(
+      await call(t, 'POST', '/admin/passkeys/options', { token }),
+    );
+    await call(t, 'POST', '/admin/passkeys', {
+      token,
+      body: { attempt_id: start.attempt_id, response: auth.register(start.options) },
+    });
+    await enrolTotp(t, token);
+    await expectErr(await login(t), 401, TOTP_STEP_UP);
+    expect(await resetSecondFactor(t.svc.core, 'ADMIN')).toEqual({ username: 'admin', passkeys: 1 });
+    expect(await resetSecondFactor(t.svc.core, 'nobody')).toBeUndefined();
+    expect(await t.svc.core.store.get('mfa:admin')).toBeUndefined();
+    expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
     expect((await login(t)).status).toBe(200);
   });
 });

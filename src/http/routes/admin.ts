@@ -161,7 +161,10 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
       service: 'calimero-auth',
       version: VERSION,
       authentication_mode: 'forward',
-      providers: config.providers.user_password ? ['user_password'] : [],
+      providers: [
+        ...(config.providers.user_password ? ['user_password'] : []),
+        ...(config.providers.passkey.enabled ? ['passkey'] : []),
+      ],
     }),
   );
   refuse('/admin/identity');

@@ -152,20 +152,34 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   app.all('/auth/validate', methodNotAllowed('GET,HEAD,POST'));
 
   app.get('/auth/providers', async (c) => {
-    if (!config.providers.user_password) return ok(c, { providers: [], count: 0 });
-    const configured = await accountExists(core).catch(() => true);
-    return ok(c, {
-      providers: [
-        {
-          name: 'user_password',
-          type: 'credentials',
-          description: 'Authenticates users with username and password credentials',
-          configured,
-          config: { enabled: true, description: 'Username and password authentication' },
+    const providers: unknown[] = [];
+    if (config.providers.user_password) {
+      const configured = await accountExists(core).catch(() => true);
+      providers.push({
+        name: 'user_password',
+        type: 'credentials',
+        description: 'Authenticates users with username and password credentials',
+        configured,
+        config: { enabled: true, description: 'Username and password authentication' },
+      });
+    }
+    // Issue 13: listed only when enabled, after user_password, so clients that read the first
+    // entry (or look for user_password by name) see what they saw before.
+    if (config.providers.passkey.enabled) {
+      providers.push({
+        name: 'passkey',
+        type: 'webauthn',
+        description: 'Authenticates users with a passkey (WebAuthn)',
+        configured: await anyPasskey(core).catch(() => true),
+        config: {
+          enabled: true,
+          description: 'Passkey sign-in',
+          rp_id: config.providers.passkey.rp_id,
+          options_endpoint: '/auth/passkey/options',
         },
-      ],
-      count: 1,
-    });
+      });
+    }
+    return ok(c, { providers, count: providers.length });
   });
   app.all('/auth/providers', methodNotAllowed('GET,HEAD'));
 
@@ -228,6 +242,12 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   app.all('/auth/favicon.ico', methodNotAllowed('GET,HEAD'));
 
   if (config.development.enable_mock_auth) registerMockToken(app, svc);
+}
+
+/** At least one passkey is registered (the provider's `configured`). */
+async function anyPasskey(core: AuthService['core']): Promise<boolean> {
+  for await (const _ of core.store.iterate('passkey:')) return true;
+  return false;
 }
 
 /** `POST /auth/mock-token` (wire §3.9); registered only when mock auth is enabled. */
