@@ -310,10 +310,17 @@ async function tokenRequest(authMethod: string, providerData: unknown, username:
  * with `auth_method: "passkey"`. With `autofill`, the ceremony waits on the username field's
  * passkey suggestions (conditional UI) instead of opening a dialog.
  */
-export async function passkeySignIn(username: string, autofill = false): Promise<Session> {
+export async function passkeySignIn(
+  username: string,
+  autofill = false,
+  stillWanted: () => boolean = () => true,
+): Promise<Session> {
   const res = await postJson('/auth/passkey/options', username === '' ? {} : { username });
   const json = await readJson(res);
   if (!res.ok) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  // A ceremony started meanwhile (the button, after the autofill's options were asked for) must
+  // not be aborted by this one starting late.
+  if (!stillWanted()) throw new DOMException('superseded', 'AbortError');
   const start = json?.data as { attempt_id: string; options: Parameters<typeof startAuthentication>[0]['optionsJSON'] };
   const response = await startAuthentication({ optionsJSON: start.options, useBrowserAutofill: autofill });
   const session = await tokenRequest('passkey', { attempt_id: start.attempt_id, response }, username);

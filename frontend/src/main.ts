@@ -153,6 +153,8 @@ const requester = (text: string): Child[] => [appName && h('span', { class: 'app
 
 /** The node offers passkeys (`/auth/providers` lists `passkey`, issue 13). */
 let passkeysOn = false;
+/** Bumped when the autofill (conditional UI) ceremony must not start any more. */
+let autofillGeneration = 0;
 
 async function start(): Promise<void> {
   if (!callback.ok) return refused(callback);
@@ -273,6 +275,7 @@ function signInForm(notice?: string): void {
         if (username.value === '') return invalid(username, t('error.username'));
         if (password.value === '') return invalid(password, t('error.password'));
         busy = true;
+        autofillGeneration++;
         pending(submit, [submit, username, password], true);
         signIn(username.value, password.value).then(consent, (err: unknown) => {
           busy = false;
@@ -295,6 +298,7 @@ function signInForm(notice?: string): void {
       onclick: () => {
         if (busy || !withPasskey) return;
         busy = true;
+        autofillGeneration++;
         pending(withPasskey, [withPasskey, submit], true);
         passkeySignIn(username.value.trim()).then(consent, (err: unknown) => {
           busy = false;
@@ -320,9 +324,11 @@ function signInForm(notice?: string): void {
  * passkeys; picking one signs in. Cancelled quietly when the page moves on or the button is used.
  */
 async function offerAutofill(): Promise<void> {
-  if (!(await browserSupportsWebAuthnAutofill().catch(() => false))) return;
+  const generation = ++autofillGeneration;
+  const wanted = () => generation === autofillGeneration && document.getElementById('passkey-signin') !== null;
+  if (!(await browserSupportsWebAuthnAutofill().catch(() => false)) || !wanted()) return;
   try {
-    consent(await passkeySignIn('', true));
+    consent(await passkeySignIn('', true, wanted));
   } catch {
     // Aborted by another ceremony, dismissed, or the node refused: the form stays as it is.
   }

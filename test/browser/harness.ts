@@ -81,12 +81,13 @@ export interface Node {
 /**
  * `mero-auth serve` from this run's build, in a fresh working directory, for a whole suite
  * (test/e2e's startService ties the process to one test). Stopped and removed by `stop()`.
+ * `env` may depend on the port (a passkey origin names it).
  */
-export async function startNode(env: Env): Promise<Node> {
+export async function startNode(env: Env | ((port: number) => Env)): Promise<Node> {
   const cwd = await mkdtemp(join(tmpdir(), 'mero-auth-browser-'));
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    const proc = new CliProcess({ cwd, args: ['--bind', `127.0.0.1:${port}`], env });
+    const proc = new CliProcess({ cwd, args: ['--bind', `127.0.0.1:${port}`], env: typeof env === 'function' ? env(port) : env });
     const expected = `listening on 127.0.0.1:${port}`;
     const stop = async () => {
       if (proc.alive) await proc.stop().catch(() => proc.kill9());
