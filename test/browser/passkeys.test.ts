@@ -5,6 +5,7 @@
  * without the credential fails cleanly. The page is opened on `localhost` (an RP ID cannot be
  * an IP address), which is the configured RP ID with the node's port as its origin.
  */
+import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { claims, validate } from '../e2e/client.js';
@@ -179,5 +180,45 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     expect((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials).toEqual([]);
     // The button works again afterwards (not stuck busy).
     expect(await page.getByRole('button', { name: 'Sign in with a passkey' }).getAttribute('aria-disabled')).toBeNull();
+  });
+
+  it('TOTP: enrol with the QR shown on the page, recovery codes shown once; a password sign-in then continues to the code step', async () => {
+    const { page } = await device({ autofill: false });
+    await page.goto(loginPage(`${app.origin}/cb`));
+    await page.getByLabel('Username', { exact: true }).fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await consentHeading(page).waitFor();
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const qr = page.getByRole('img', { name: 'QR code for the authenticator app' });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
+    // Rendered under the page CSP (img-src 'self' data:): the decoded image has a size.
+    await page.waitForFunction('document.querySelector("img.qr").complete && document.querySelector("img.qr").naturalWidth > 0');
+    const secret = ((await page.locator('.totp .raw code').textContent()) ?? '').trim();
+    const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30, algorithm: 'SHA1' });
+    await page.getByLabel('Code', { exact: true }).fill(totp.generate());
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Your recovery codes' }).waitFor();
+    expect(await page.locator('.codes li').count()).toBe(10);
+    expect(await page.locator('input[name="second-factor"][value="totp"]').isChecked()).toBe(true);
+
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByLabel('Username', { exact: true }).fill('admin');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Second step' }).waitFor();
+    // The next step's code: the confirming code (this step) is spent and would be refused.
+    await page.getByLabel('Code', { exact: true }).fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await consentHeading(page).waitFor();
+
+    // Leave the account as the other tests expect it: no second factor.
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.locator('input[name="second-factor"][value="none"]').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#status', { hasText: 'Saved.' }).waitFor();
   });
 });
