@@ -6,7 +6,7 @@ import { AttemptGate } from './auth/attempt-gate.js';
 import { syncDummyCost } from './auth/dummy-cost.js';
 import { RateLimiter } from './auth/rate-limiter.js';
 import { migrateUsernames } from './auth/username.js';
-import type { LoginLimiters } from './auth/login.js';
+import { PASSKEY_OPTIONS_PER_WINDOW, type LoginLimiters } from './auth/login.js';
 import { KeyManager } from './keys/key-manager.js';
 import { Metrics } from './metrics/index.js';
 import { PasswordHasher } from './providers/password-hasher.js';
@@ -111,6 +111,7 @@ export class AuthService {
         identity: new RateLimiter({ maxFailures: config.rate_limit.max_failures, windowMs }),
         address: new RateLimiter({ maxFailures: config.rate_limit.per_address_max_failures, windowMs }),
         attempts: new AttemptGate(),
+        ceremonies: new RateLimiter({ maxFailures: PASSKEY_OPTIONS_PER_WINDOW, windowMs }),
         ...(inner instanceof PostgresStore ? { shared: inner.loginAttempts() } : {}),
       };
       // Another instance rotated the signing secrets: use them too.

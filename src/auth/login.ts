@@ -37,7 +37,15 @@ export interface LoginLimiters {
    * here); this one decides for the cluster.
    */
   shared?: SharedLoginAttempts;
+  /**
+   * `POST /auth/passkey/options` per client address (issue 13): each call stores a challenge, so
+   * an anonymous caller must not be able to write without bound. Counts every call.
+   */
+  ceremonies: RateLimiter;
 }
+
+/** Passkey sign-in options one client address may ask for per rate-limit window. */
+export const PASSKEY_OPTIONS_PER_WINDOW = 60;
 
 const SUPPORTED_METHODS = new Set(['user_password', 'username_password']);
 

@@ -347,6 +347,21 @@ describe('Security: passkey sign-in refusals', () => {
   });
 });
 
+describe('Security: anonymous challenge writes are bounded', () => {
+  it('POST /auth/passkey/options: 60 per address per window, then 429 with Retry-After; another address is unaffected', async () => {
+    const t = await service();
+    const ask = (peer: string) => t.request('/auth/passkey/options', { method: 'POST', peer });
+    for (let i = 0; i < 60; i++) expect((await ask('198.51.100.1')).status).toBe(200);
+    const refused = await ask('198.51.100.1');
+    await expectErr(refused.clone(), 429, 'Too many passkey sign-in attempts; please try again later');
+    expect(Number(refused.headers.get('retry-after'))).toBe(60);
+    expect((await ask('198.51.100.2')).status).toBe(200);
+    expect((await t.svc.core.store.scan('system:webauthn:challenge:')).length).toBe(61);
+    t.clock.advanceSeconds(61);
+    expect((await ask('198.51.100.1')).status).toBe(200);
+  });
+});
+
 describe('Security: passkey registration refusals', () => {
   it('wrong origin, wrong RP ID, a reused or expired attempt, and an attempt issued to another account', async () => {
     const t = await service();

@@ -103,6 +103,17 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
 
   // Issue 13: a passkey sign-in starts here (the challenge, bound to a fresh attempt id).
   app.post('/auth/passkey/options', async (c) => {
+    const address = svc.addresses.resolve(peerAddress(c), c.req.header('x-forwarded-for'));
+    if (address !== undefined && config.providers.passkey.enabled) {
+      const now = core.clock.nowMs();
+      const limit = svc.limiters.ceremonies.check(address, now);
+      if (limit.locked) {
+        throw new AuthError('rate_limited', 'Too many passkey sign-in attempts; please try again later', {
+          retryAfter: limit.retryAfter,
+        });
+      }
+      svc.limiters.ceremonies.recordFailure(address, now);
+    }
     const bodyless = c.req.header('content-type') === undefined && (await c.req.text()) === '';
     const body = bodyless ? {} : await readJsonBody(c, passkeyLoginOptionsBody);
     return ok(c, await loginOptions(core, body.username ?? undefined));
