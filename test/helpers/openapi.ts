@@ -27,6 +27,9 @@ const OPERATIONS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'HEAD', '
 /** What fetch's Request upper-cases (RFC 9110 keeps methods case-sensitive; PATCH is not among them). */
 const NORMALISED = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
 
+/** A `.` or `..` segment, also percent-encoded, as src/http/middleware/edge.ts reads them. */
+const DOT_SEGMENT = /\/(?:\.|%2e){1,2}(?=\/|$)/i;
+
 interface Template {
   path: string;
   re: RegExp;
@@ -112,7 +115,8 @@ export async function checkAgainstOpenApi(req: CheckedRequest, res: Response): P
 
   let responses: Json;
   let pointer: string;
-  const tpl = templates.find((t) => t.re.test(path));
+  // A dot segment names no route (wire §1.2, docs/compatibility.md), whatever it would resolve to.
+  const tpl = DOT_SEGMENT.test(path) ? undefined : templates.find((t) => t.re.test(path));
   if (method === 'OPTIONS' && req.headers.has('access-control-request-method')) {
     [responses, pointer] = [doc['x-cors-preflight'], '/x-cors-preflight'];
   } else if (tpl === undefined) {

@@ -76,9 +76,14 @@ const GUARD: Variant[] = [
       'X-Auth-Error': required(z.enum(['token_revoked', 'permission_denied'])),
     },
   ),
-  empty(404, 'Middleware: the raw path names no route (an encoded slash or backslash, or an encoded spelling of another route)'),
   UNAVAILABLE,
 ];
+
+/** Only a path with a parameter can be refused this way: its raw and decoded forms must name it. */
+const GUARD_NOT_FOUND = empty(
+  404,
+  'Middleware: the raw path names no route (an encoded slash or backslash in a parameter, or an encoded spelling of another route)',
+);
 
 /** On every /admin answer given after the middleware passed (wire §2.3). */
 const CALLER: Record<string, Header> = {
@@ -146,7 +151,11 @@ function getAndHead(op: Op, tag: 'auth' | 'admin' | 'login page', extra?: Partia
   };
 }
 
-/** The 405 (and 413) of a method the path does not list; on /admin the middleware runs first. */
+/**
+ * The 405 (and 413) of a method the path does not list; on /admin the middleware runs first.
+ * `notFound`: the path can also answer the empty 404 (mock-token when disabled, the middleware's
+ * raw-path refusal on a path with a parameter).
+ */
 function otherMethods(allow: string, admin: boolean, notFound = false): Record<string, unknown> {
   const ref = (name: string) => ({ $ref: `#/components/responses/${name}` });
   const callerHeaders = admin
@@ -157,7 +166,7 @@ function otherMethods(allow: string, admin: boolean, notFound = false): Record<s
     : {};
   return {
     ...(admin ? { '400': ref('AdminBadRequest'), '401': ref('AdminUnauthorized'), '403': ref('AdminForbidden') } : {}),
-    ...(admin || notFound ? { '404': ref('NotFound') } : {}),
+    ...(notFound ? { '404': ref('NotFound') } : {}),
     '405': {
       description: `Method not allowed: empty body, \`Allow: ${allow}\``,
       headers: { Allow: { required: true, schema: { type: 'string', const: allow } }, ...callerHeaders },
@@ -487,7 +496,8 @@ const keyId = z.object({ key_id: z.string() });
 /** An /admin operation: bearer auth, the middleware's answers, the caller headers, the route's permission. */
 function admin(method: string, path: string, op: Op): ZodOpenApiOperationObject {
   const needed = determineRequiredPermissions(method, path).map(renderPermission);
-  const answers = [...GUARD, ...withHeaders(op.answers, CALLER), TOO_LARGE, PANIC];
+  const guard = path.includes('{') ? [...GUARD, GUARD_NOT_FOUND] : GUARD;
+  const answers = [...guard, ...withHeaders(op.answers, CALLER), TOO_LARGE, PANIC];
   return operation({ ...op, answers }, 'admin', { security: [{ bearer: [] }], 'x-required-permissions': needed });
 }
 
@@ -621,7 +631,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to end session: Storage error: …`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true),
+    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/keys/{key_id}': {
     delete: admin('DELETE', '/admin/keys/{key_id}', {
@@ -635,7 +645,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to check root keys`, `Failed to get root key`, `Failed to update root key`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true),
+    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/keys/{key_id}/clients/{client_id}': {
     delete: admin('DELETE', '/admin/keys/{key_id}/clients/{client_id}', {
@@ -649,7 +659,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to get client key`, `Failed to revoke client key`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true),
+    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/keys/{key_id}/permissions': {
     ...adminGetAndHead('/admin/keys/{key_id}/permissions', {
@@ -679,7 +689,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to get key`, `Failed to update key permissions`'),
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD,PUT', true),
+    'x-other-methods': otherMethods('GET,HEAD,PUT', true, true),
   },
 };
 
@@ -693,7 +703,7 @@ const DESCRIPTION = `The HTTP API of mero-auth, the authentication service of a 
 Conventions:
 * Every JSON body a handler produces is the envelope \`{"data": …, "error": null | "message"}\`; body-extraction failures are \`{"error": "…", "status": N}\`.
 * Every response carries the security headers and CORS headers of the configuration (not listed per response).
-* A path that names no route answers an empty 404 (\`x-unmatched-paths\`); a CORS preflight (OPTIONS with Access-Control-Request-Method) an empty 204 on any path (\`x-cors-preflight\`).
+* A path that names no route (matching is on the raw path: no decoding, and a dot segment names no route) answers an empty 404 (\`x-unmatched-paths\`); a CORS preflight (OPTIONS with Access-Control-Request-Method) an empty 204 on any path (\`x-cors-preflight\`).
 * A method a path does not list answers 405 with \`Allow\` (\`x-other-methods\` of the path item); under /admin the bearer check runs first.
 * A response marked \`x-empty-body\` is also given with an empty body and no Content-Type (the /admin middleware's rejections, with X-Auth-Error).
 * \`x-required-permissions\`: what the /admin middleware requires of the caller's effective permissions (the permission table, on the full path).`;
