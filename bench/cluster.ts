@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeFlagsOf } from '../scripts/node-flags.mjs';
 import autocannon from 'autocannon';
 import { createDatabase, postgresMissing, startCluster } from '../test/helpers/pg-cluster.js';
 
@@ -35,11 +36,15 @@ interface Instance {
 
 async function startService(env: Record<string, string>, cwd: string): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`],
+    {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -8,13 +8,14 @@
 // Records are written with the built modules (dist/), so they are exactly what the service
 // writes: SessionManager.openOps for sessions, the service's own signing secret (unsealed with
 // the same MERO_AUTH_SECRET_KEK) for the access tokens. Linux only (RSS from /proc).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeFlagsOf } from '../scripts/node-flags.mjs';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const EXPIRED = Number(process.env.BENCH_EXPIRED ?? 20_000);
@@ -55,11 +56,15 @@ const PROBE = `data:text/javascript,${encodeURIComponent(
 /** Starts the CLI; `waitFor(re)` resolves once its log output matches. */
 function startService(work, port, env = {}, probe = false) {
   const flags = probe ? ['--expose-gc', '--import', PROBE] : [];
-  const child = spawn(process.execPath, [...flags, dist('cli.js'), '--bind', `127.0.0.1:${port}`], {
-    cwd: work,
-    env: { ...process.env, MERO_AUTH_SECRET_KEK: KEK, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...nodeFlagsOf(dist('cli.js')), ...flags, dist('cli.js'), '--bind', `127.0.0.1:${port}`],
+    {
+      cwd: work,
+      env: { ...process.env, MERO_AUTH_SECRET_KEK: KEK, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   const waiters = [];
   const onData = (d) => {
@@ -107,6 +112,15 @@ function rss(pid) {
   // RssFile is mostly LevelDB's memory-mapped table files: page cache the kernel can drop, unlike
   // RssAnon (heap, allocator arenas, LevelDB's block cache).
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024, anon: kb('RssAnon') / 1024, file: kb('RssFile') / 1024 };
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds (user + system, every thread) a process has used so far (Linux). */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 on
+  return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / CLK_TCK;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -214,6 +228,7 @@ try {
 
   // 4. Touch every live session once.
   const touchStarted = performance.now();
+  const cpuBefore = cpuSeconds(svc.child.pid);
   const statuses = new Map();
   let next = 0;
   await Promise.all(
@@ -226,6 +241,8 @@ try {
     }),
   );
   const touchSeconds = (performance.now() - touchStarted) / 1000;
+  // CPU per request tells the cost apart from the machine's other load, which throughput does not.
+  const cpuPerValidateUs = ((cpuSeconds(svc.child.pid) - cpuBefore) / tokens.length) * 1e6;
   const afterTouch = rss(svc.child.pid);
   const heapAfterTouch = await svc.probeHeap();
   const afterTouchGc = rss(svc.child.pid);
@@ -243,7 +260,7 @@ try {
   );
   const counts = [...statuses].map(([s, n]) => `${n.toLocaleString('en-US')} × ${s}`).join(', ');
   lines.push(
-    `RSS after one validate per live session           ${mb(afterTouch.rss)}   (${split(afterTouch)}; peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections)`,
+    `RSS after one validate per live session           ${mb(afterTouch.rss)}   (${split(afterTouch)}; peak ${mb(afterTouch.peak)}; ${counts}; ${touchSeconds.toFixed(1)} s, ${CONCURRENCY} connections; ${cpuPerValidateUs.toFixed(0)} µs CPU each)`,
   );
   const heap = (h) =>
     `live JS heap after a full GC ${mb(h.heapUsed)} (heap reserved ${mb(h.heapTotal)}, external ${mb(h.external)})`;

@@ -12,6 +12,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeFlagsOf } from '../scripts/node-flags.mjs';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -146,7 +147,7 @@ const results = [];
 let svc;
 try {
   const port = await freePort();
-  svc = await start([join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+  svc = await start([...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
     cwd: work,
     env: {
       MERO_AUTH_ADMIN_USER: 'bench',

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { nodeFlagsOf } from '../scripts/node-flags.mjs';
 import autocannon from 'autocannon';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -65,7 +66,7 @@ try {
   const hello = await start([join(root, 'bench/hello.mjs'), String(helloPort)], { ready: /READY/ });
   const port = await freePort();
   const password = 'bench-password-123';
-  const svc = await start([join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+  const svc = await start([...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
     cwd: work,
     env: { MERO_AUTH_ADMIN_USER: 'bench', MERO_AUTH_ADMIN_PASSWORD: password },
     ready: /listening on/,

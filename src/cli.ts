@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 import { availableParallelism } from 'node:os';
 // argon2 and LevelDB share libuv's threadpool: leave LevelDB threads while every hashing slot is busy.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism() + 2));
@@ -25,6 +25,7 @@ import type { Server } from 'node:http';
 import { closeServer, listen } from './server.js';
 import { AuthService } from './service.js';
 import { createLogger, shortId, type Logger } from './util/logger.js';
+import { lowerThreadpoolPriority } from './util/threadpool-priority.js';
 import { VERSION } from './version.js';
 import { audit, auditName } from './util/audit.js';
 import { resetSecondFactor } from './second-factor/reset.js';
@@ -149,6 +150,10 @@ async function serveCommand(values: ReturnType<typeof parse>['values']): Promise
   const verbosity = values.verbose?.length ?? 0;
   const log = createLogger(verbosity === 0 ? 'info' : verbosity === 1 ? 'debug' : 'trace');
   for (const w of warnings) log.warn(w);
+  const pool = await lowerThreadpoolPriority(config.server.threadpool_nice);
+  if (pool.status === 'skipped') log.debug({ reason: pool.reason }, 'threadpool priority unchanged');
+  else if (pool.threads < pool.poolSize) log.warn({ ...pool }, 'threadpool priority lowered on only part of the pool');
+  else log.debug({ ...pool }, 'threadpool priority lowered');
   const svc = await openOrExit(config, log);
   // Signals are handled from here on, before anything listens: a SIGTERM during startup still
   // closes the store cleanly and exits 0.

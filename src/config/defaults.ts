@@ -81,7 +81,8 @@ export const STANDALONE_DEFAULTS: AuthConfig = deepFreeze({
   secrets: { rotation_interval_seconds: 2592000, grace_period_seconds: 5184000 },
   rate_limit: { max_failures: 5, window_seconds: 60, per_address_max_failures: 20 },
   // Loopback: the shipped nginx/Caddy/Traefik configurations proxy from the same host.
-  server: { trusted_proxies: ['127.0.0.0/8', '::1'], strict_config: false },
+  // threadpool_nice: hashes and store work yield to the event loop when the cores are saturated.
+  server: { trusted_proxies: ['127.0.0.0/8', '::1'], strict_config: false, threadpool_nice: 10 },
   forward_auth: { enforce_permissions: true },
   metrics: { listen_addr: undefined },
   frontend: { allowed_callback_origins: [] },

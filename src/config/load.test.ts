@@ -111,7 +111,7 @@ describe('defaults', () => {
       },
       secrets: { rotation_interval_seconds: 2592000, grace_period_seconds: 5184000 },
       rate_limit: { max_failures: 5, window_seconds: 60, per_address_max_failures: 20 },
-      server: { trusted_proxies: ['127.0.0.0/8', '::1'], strict_config: false },
+      server: { trusted_proxies: ['127.0.0.0/8', '::1'], strict_config: false, threadpool_nice: 10 },
       forward_auth: { enforce_permissions: true },
       metrics: { listen_addr: undefined },
       frontend: { allowed_callback_origins: [] },

@@ -79,6 +79,7 @@ describe('key tree', () => {
       'rate_limit.per_address_max_failures',
       'server.trusted_proxies',
       'server.strict_config',
+      'server.threadpool_nice',
       'forward_auth.enforce_permissions',
       'metrics.listen_addr',
       'frontend.allowed_callback_origins',

@@ -116,8 +116,11 @@ export interface AuthConfig {
   };
   secrets: { rotation_interval_seconds: number; grace_period_seconds: number };
   rate_limit: { max_failures: number; window_seconds: number; per_address_max_failures: number };
-  /** `strict_config`: unknown configuration keys are errors, not warnings (issue 12). */
-  server: { trusted_proxies: string[]; strict_config: boolean };
+  /**
+   * `strict_config`: unknown configuration keys are errors, not warnings (issue 12).
+   * `threadpool_nice`: the nice value of libuv's threadpool under `mero-auth serve` (issue 11).
+   */
+  server: { trusted_proxies: string[]; strict_config: boolean; threadpool_nice: number };
   forward_auth: { enforce_permissions: boolean };
   metrics: { listen_addr: string | undefined };
   frontend: { allowed_callback_origins: string[] };
@@ -341,7 +344,7 @@ function fields() {
       window_seconds: positiveInt(),
       per_address_max_failures: nonNegativeInt(),
     }),
-    server: section({ trusted_proxies: list(ipOrCidr()), strict_config: bool() }),
+    server: section({ trusted_proxies: list(ipOrCidr()), strict_config: bool(), threadpool_nice: intBetween(0, 19) }),
     forward_auth: section({ enforce_permissions: bool() }),
     metrics: section({
       listen_addr: optionalString({ test: isListenAddr, what: 'not an ip:port address' }),

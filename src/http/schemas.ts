@@ -5,19 +5,24 @@ function defineBody<T>(spec: BodySpec<T>): BodySpec<T> {
   return spec;
 }
 
-/** One schema per route body; each is also the documentation of that body (wire §3). */
+/**
+ * One schema per route body; each is also the documentation of that body (wire §3) and, by its
+ * `id`, a schema of the OpenAPI document (openapi/document.ts), which references these objects.
+ */
 const uint = z.number().int().nonnegative();
 
 /** `POST /auth/token` (wire §3.2). `permissions` is accepted and ignored. */
 export const loginBody = defineBody({
-  schema: z.object({
-    auth_method: z.string(),
-    public_key: z.string(),
-    client_name: z.string(),
-    permissions: z.array(z.string()).nullish(),
-    timestamp: uint,
-    provider_data: z.unknown(),
-  }),
+  schema: z
+    .object({
+      auth_method: z.string(),
+      public_key: z.string(),
+      client_name: z.string(),
+      permissions: z.array(z.string()).nullish(),
+      timestamp: uint,
+      provider_data: z.unknown(),
+    })
+    .meta({ id: 'LoginRequest' }),
   present: ['auth_method', 'public_key', 'client_name', 'timestamp', 'provider_data'],
   nonEmpty: [
     ['auth_method', 'Authentication method is required'],
@@ -28,7 +33,7 @@ export const loginBody = defineBody({
 
 /** `POST /auth/refresh` (wire §3.3). */
 export const refreshBody = defineBody({
-  schema: z.object({ access_token: z.string(), refresh_token: z.string() }),
+  schema: z.object({ access_token: z.string(), refresh_token: z.string() }).meta({ id: 'RefreshRequest' }),
   present: ['access_token', 'refresh_token'],
   nonEmpty: [
     ['access_token', 'Access token is required'],
@@ -38,47 +43,53 @@ export const refreshBody = defineBody({
 
 /** `POST /auth/logout` (wire §3.10). */
 export const logoutBody = defineBody({
-  schema: z.object({ refresh_token: z.string() }),
+  schema: z.object({ refresh_token: z.string() }).meta({ id: 'LogoutRequest' }),
   present: ['refresh_token'],
   nonEmpty: [['refresh_token', 'Refresh token is required']],
 });
 
 /** `POST /auth/mock-token` (wire §3.9). Expiries are accepted and ignored. */
 export const mockTokenBody = defineBody({
-  schema: z.object({
-    client_name: z.string(),
-    permissions: z.array(z.string()).nullish(),
-    node_url: z.string().nullish(),
-    access_token_expiry: uint.nullish(),
-    refresh_token_expiry: uint.nullish(),
-  }),
+  schema: z
+    .object({
+      client_name: z.string(),
+      permissions: z.array(z.string()).nullish(),
+      node_url: z.string().nullish(),
+      access_token_expiry: uint.nullish(),
+      refresh_token_expiry: uint.nullish(),
+    })
+    .meta({ id: 'MockTokenRequest' }),
   present: ['client_name'],
   nonEmpty: [['client_name', 'Client name is required']],
 });
 
 /** `POST /admin/revoke` (wire §5.2). */
 export const revokeBody = defineBody({
-  schema: z.object({ client_id: z.string() }),
+  schema: z.object({ client_id: z.string() }).meta({ id: 'RevokeRequest' }),
   present: ['client_id'],
   nonEmpty: [['client_id', 'Client ID cannot be empty']],
 });
 
 /** `POST /admin/client-key` (wire §5.7): every field optional, `{}` is valid; no 422 rules. */
 export const clientKeyBody = defineBody({
-  schema: z.object({
-    context_id: z.string().nullish(),
-    context_identity: z.string().nullish(),
-    permissions: z.array(z.string()).nullish(),
-    target_node_url: z.string().nullish(),
-  }),
+  schema: z
+    .object({
+      context_id: z.string().nullish(),
+      context_identity: z.string().nullish(),
+      permissions: z.array(z.string()).nullish(),
+      target_node_url: z.string().nullish(),
+    })
+    .meta({ id: 'ClientKeyRequest' }),
 });
 
 /** `PUT /admin/keys/:key_id/permissions` (wire §5.10): a `permissions` field is ignored; no 422 rules. */
 export const updatePermissionsBody = defineBody({
-  schema: z.object({
-    add: z.array(z.string()).nullish(),
-    remove: z.array(z.string()).nullish(),
-  }),
+  schema: z
+    .object({
+      add: z.array(z.string()).nullish(),
+      remove: z.array(z.string()).nullish(),
+    })
+    .meta({ id: 'UpdatePermissionsRequest' }),
 });
 
 /**
@@ -86,7 +97,7 @@ export const updatePermissionsBody = defineBody({
  * with no body at all (no Content-Type, nothing sent) means `{}`.
  */
 export const revokeAllSessionsBody = defineBody({
-  schema: z.object({ keep_current: z.boolean().nullish() }),
+  schema: z.object({ keep_current: z.boolean().nullish() }).meta({ id: 'RevokeAllSessionsRequest' }),
 });
 
 // ── Passkeys and second factors (issue 13) ────────────────────────────────────────────────────

@@ -273,6 +273,8 @@ describe('§8.5 default deny', () => {
     ['POST', '/auth/token'],
     ['GET', '/auth/jwks.json'],
     ['HEAD', '/auth/jwks.json'],
+    ['GET', '/auth/openapi.json'],
+    ['HEAD', '/auth/openapi.json'],
     ['GET', '/admin/identity'],
     ['GET', '/admin/metrics'],
     ['POST', '/admin/client-key'],

@@ -1,7 +1,7 @@
 /**
  * The audit trail (issue 12): one structured `info` line per admin action — a key revoked or
- * minted, permissions changed, an account created or updated — whoever asked and however it
- * ended. Lines carry `"audit":true`, so a pipeline can pick them out of the service log:
+ * minted, permissions changed, an account created or updated, a session signed out — whoever
+ * asked and however it ended. Lines carry `"audit":true`, so a pipeline can pick them out of the service log:
  *
  *   {"level":"info",…,"audit":true,"action":"root_key.revoke","actor":"ab12cd34…",
  *    "target":"9f8e7d6c…","client":"203.0.113.7","result":"refused","reason":"…","msg":"audit"}
@@ -29,7 +29,9 @@ export type AuditAction =
   | 'passkey.delete'
   | 'second_factor.update'
   | 'totp.enrol'
-  | 'second_factor.reset';
+  | 'second_factor.reset'
+  | 'session.end'
+  | 'session.end_all';
 
 /** Who acted: a key id (logged as a prefix), or `cli` (set-admin) / `env` (startup provisioning). */
 export type AuditActor = { keyId: string } | 'cli' | 'env' | undefined;

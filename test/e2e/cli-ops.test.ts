@@ -4,7 +4,7 @@
  * password prompt on a terminal, the audit line of set-admin and `-v` decision lines.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -277,6 +277,52 @@ describe('-v: forward-auth decision lines', () => {
       result: 'ok',
     });
     expect(svc.stderr).not.toContain('admin-password-1');
+    await svc.stop();
+  });
+});
+
+/** Nice value of each thread of a process, by thread id (Linux: field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadNice(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // from field 3 (state) on
+    out.set(Number(tid), Number(fields[19 - 3]));
+  }
+  return out;
+}
+
+describe.runIf(process.platform === 'linux')('threadpool priority (issue 11: a login flood must not starve validate)', () => {
+  it('serve lowers every libuv pool thread to server.threadpool_nice; the event loop keeps its priority', async () => {
+    const cwd = await tempDir();
+    const svc = await startService({
+      cwd,
+      args: ['-v'],
+      env: { ...FAST_ENV, UV_THREADPOOL_SIZE: '6', MERO_AUTH_ADMIN_USER: 'admin', MERO_AUTH_ADMIN_PASSWORD: 'a long passphrase' },
+    });
+    const pid = svc.child.pid as number;
+    expect(svc.logRecords().find((r) => r.msg === 'threadpool priority lowered')).toMatchObject({
+      level: 'debug',
+      status: 'lowered',
+      nice: 10,
+      threads: 6,
+      poolSize: 6,
+    });
+    const nice = threadNice(pid);
+    expect(nice.get(pid)).toBe(0);
+    // The six pool threads, and any thread they started since (LevelDB's compaction).
+    expect([...nice.values()].filter((n) => n === 10).length).toBeGreaterThanOrEqual(6);
+    expect([...nice.values()].filter((n) => n !== 0 && n !== 10)).toEqual([]);
+    await svc.stop();
+  });
+
+  it('server.threadpool_nice = 0 leaves every thread alone', async () => {
+    const cwd = await tempDir();
+    const svc = await startService({ cwd, args: ['-v'], env: { ...FAST_ENV, AUTH__SERVER__THREADPOOL_NICE: '0' } });
+    expect(svc.logRecords().find((r) => r.msg === 'threadpool priority unchanged')).toMatchObject({
+      reason: 'server.threadpool_nice is 0',
+    });
+    expect([...threadNice(svc.child.pid as number).values()].every((n) => n === 0)).toBe(true);
     await svc.stop();
   });
 });

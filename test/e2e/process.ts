@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject, onTestFinished } from 'vitest';
+import { nodeFlagsOf } from '../../scripts/node-flags.mjs';
 
 /** The compiled CLI of this run (test/global-setup.ts). */
 export function cliPath(): string {
@@ -109,7 +110,8 @@ export class CliProcess {
   private readonly lineWaiters = new Set<() => void>();
 
   constructor(readonly opts: SpawnOptions) {
-    this.child = spawn(process.execPath, [cliPath(), ...(opts.args ?? [])], {
+    // With the flags of the CLI's first line, as `npx mero-auth`, npm start and the image run it.
+    this.child = spawn(process.execPath, [...nodeFlagsOf(cliPath()), cliPath(), ...(opts.args ?? [])], {
       cwd: opts.cwd,
       env: childEnv(opts.env ?? {}),
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -9,6 +9,7 @@ import { AuthService } from '../../src/service.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import type { Store } from '../../src/storage/store.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { checkAgainstOpenApi } from './openapi.js';
 
 export const TEST_ARGON2 = { memory_kib: 7168, iterations: 5, parallelism: 1 };
 export const ADMIN = { username: 'admin', password: 'correct horse battery' };
@@ -75,9 +76,13 @@ export async function makeTestService(
   }
   if (opts.admin !== false) await provision(svc.core, ADMIN.username, ADMIN.password, { wait: true });
   const app = createApp(svc);
-  const request = (path: string, init: RequestInit & { peer?: string } = {}) => {
+  const request = async (path: string, init: RequestInit & { peer?: string } = {}) => {
     const { peer = fromProxy(init.headers) ? PROXY_PEER : CLIENT_PEER, ...rest } = init;
-    return Promise.resolve(app.request(`http://localhost${path}`, rest, { incoming: { socket: { remoteAddress: peer } } }));
+    const url = `http://localhost${path}`;
+    const res = await app.request(url, rest, { incoming: { socket: { remoteAddress: peer } } });
+    // Every answer under /auth/ and /admin/ must be one the OpenAPI document describes.
+    await checkAgainstOpenApi({ method: rest.method ?? 'GET', url, headers: new Headers(rest.headers) }, res);
+    return res;
   };
   const post = (path: string, body: unknown, headers: Record<string, string> = {}, peer?: string) =>
     request(path, {

@@ -215,6 +215,41 @@ describe('Audit: one line per /admin mutation (issue 12 item 3)', () => {
     await call(w.t, 'GET', `/admin/keys/${client}/permissions`, { token: w.admin.access });
     expect(audits(log.lines)).toEqual([expect.objectContaining({ action: 'key.revoke', client: '198.51.100.23' })]);
   });
+
+  it('signing a session out: session.end names the sid prefix, an unknown sid is refused; sign out everywhere counts; listing leaves none', async () => {
+    const other = await w.t.login();
+    const sid = (JSON.parse(Buffer.from(other.access.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string }).sid;
+    await call(w.t, 'GET', '/admin/sessions', { token: w.admin.access });
+    expect((await call(w.t, 'DELETE', `/admin/sessions/${sid}`, { token: w.admin.access })).status).toBe(200);
+    expect((await call(w.t, 'DELETE', '/admin/sessions/no-such-sid', { token: w.admin.access })).status).toBe(404);
+    await w.t.login();
+    await w.t.login();
+    const all = await call(w.t, 'POST', '/admin/sessions/revoke-all', { token: w.admin.access, body: { keep_current: true } });
+    expect(await dataOf(all)).toEqual({ revoked: 2 });
+    expect(audits(log.lines).map(pinned)).toEqual([
+      {
+        level: 'info',
+        service: 'mero-auth',
+        audit: true,
+        action: 'session.end',
+        actor: admin(),
+        target: shortId(sid),
+        client: CLIENT_PEER,
+        result: 'ok',
+        status: 200,
+        msg: 'audit',
+      },
+      expect.objectContaining({
+        action: 'session.end',
+        target: shortId('no-such-sid'),
+        result: 'refused',
+        reason: 'Session not found',
+        status: 404,
+      }),
+      expect.objectContaining({ action: 'session.end_all', actor: admin(), result: 'ok', revoked: 2, keep_current: true }),
+    ]);
+    expect(JSON.stringify(log.lines)).not.toContain(sid);
+  });
 });
 
 describe('Forward-auth decision lines at debug (-v), request lines at trace (-vv)', () => {

@@ -39,6 +39,7 @@ const GET_ROUTES = [
   '/auth/callback',
   '/auth/providers',
   '/auth/jwks.json',
+  '/auth/openapi.json',
   '/auth/health',
   '/auth/ready',
 ];

@@ -17,6 +17,8 @@ const ACTIONS = new Map<string, AuditAction>([
   ['DELETE /admin/passkeys/:credential_id', 'passkey.delete'],
   ['PUT /admin/second-factor', 'second_factor.update'],
   ['POST /admin/totp/confirm', 'totp.enrol'],
+  ['DELETE /admin/sessions/:sid', 'session.end'],
+  ['POST /admin/sessions/revoke-all', 'session.end_all'],
 ]);
 
 /** What a handler knows that the middleware does not: the target in the body, a 200 that refuses. */
@@ -55,7 +57,8 @@ function pathTarget(route: string, path: string): { target?: string; details?: R
       ...(key === undefined ? {} : { details: { parent: auditKey(key) } }),
     };
   }
-  if (route.includes(':key_id') && key !== undefined) return { target: auditKey(key) };
+  // A session id is as much a bearer secret's handle as a key id: logged as a prefix too.
+  if ((route.includes(':key_id') || route.includes(':sid')) && key !== undefined) return { target: auditKey(key) };
   return {};
 }
 

@@ -179,6 +179,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
     const bodyless = c.req.header('content-type') === undefined && (await c.req.text()) === '';
     const body = bodyless ? {} : await readJsonBody(c, revokeAllSessionsBody);
     const revoked = await endAllAccountSessions(core, adminCaller(c), body.keep_current === true);
+    auditNote(c).details = { revoked, keep_current: body.keep_current === true };
     return ok(c, { revoked });
   });
   refuse('/admin/sessions/revoke-all');

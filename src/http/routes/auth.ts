@@ -14,6 +14,7 @@ import { refreshTokens } from '../../tokens/refresh.js';
 import { readJsonBody } from '../body.js';
 import { ok, send } from '../respond.js';
 import { allowHeaders } from '../validate-answer.js';
+import { openApiJson } from '../openapi/document.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
@@ -72,6 +73,7 @@ const pathOfUri = (uri: string): string => {
 };
 
 const JWKS_HEADERS = { 'content-type': 'application/json', 'cache-control': 'public, max-age=300' };
+const OPENAPI_HEADERS = { 'content-type': 'application/json', 'cache-control': 'public, max-age=3600' };
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' };
 
 const tokenPair = (pair: { access_token: string; refresh_token: string }) => ({
@@ -203,6 +205,11 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
     return send(c, JSON.stringify({ keys: core.secrets.publicJwks() }), 200, JWKS_HEADERS);
   });
   app.all('/auth/jwks.json', methodNotAllowed('GET,HEAD'));
+
+  // The OpenAPI 3.1 document of /auth/* and /admin/* (issue 12): public, like /auth/providers;
+  // it changes only with the service version.
+  app.get('/auth/openapi.json', (c) => send(c, openApiJson(), 200, OPENAPI_HEADERS));
+  app.all('/auth/openapi.json', methodNotAllowed('GET,HEAD'));
 
   app.get('/auth/health', async (c) => {
     const storage = await svc.storageAlive();
