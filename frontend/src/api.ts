@@ -283,10 +283,14 @@ export class StepUp extends Error {
 
 const STEP_UP = /^Second factor required: (passkey|totp)\b/;
 
-async function tokenRequest(authMethod: string, providerData: unknown, username: string): Promise<Session> {
+/**
+ * `public_key` only names the login's rate-limit bucket (wire §3.2): the username for a password,
+ * the credential id for a passkey (so failures with one passkey do not lock out the others).
+ */
+async function tokenRequest(authMethod: string, providerData: unknown, username: string, publicKey = username): Promise<Session> {
   const res = await postJson('/auth/token', {
     auth_method: authMethod,
-    public_key: username === '' ? 'passkey' : username,
+    public_key: publicKey,
     client_name: window.location.href,
     timestamp: Date.now(),
     permissions: [],
@@ -323,7 +327,7 @@ export async function passkeySignIn(
   if (!stillWanted()) throw new DOMException('superseded', 'AbortError');
   const start = json?.data as { attempt_id: string; options: Parameters<typeof startAuthentication>[0]['optionsJSON'] };
   const response = await startAuthentication({ optionsJSON: start.options, useBrowserAutofill: autofill });
-  const session = await tokenRequest('passkey', { attempt_id: start.attempt_id, response }, username);
+  const session = await tokenRequest('passkey', { attempt_id: start.attempt_id, response }, username, response.id);
   if (session.username === '') {
     // A discoverable passkey names no account: ask the node whose it is, for "Signed in as".
     const status = await secondFactorStatus().catch(() => undefined);

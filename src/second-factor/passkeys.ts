@@ -10,6 +10,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Core } from '../core.js';
+import { canonicalUsername } from '../auth/username.js';
 import { AuthError } from '../errors.js';
 import { isValidKey } from '../keys/key.js';
 import { nowSeconds } from '../util/clock.js';
@@ -177,12 +178,15 @@ export async function loginOptions(
   username: string | undefined,
 ): Promise<CeremonyStart<PublicKeyCredentialRequestOptionsJSON>> {
   const { rpId, ttl } = enabled(core);
+  // Accounts are stored under their canonical username (src/auth/username.ts): `Admin` is `admin`.
+  const canonical = username === undefined ? undefined : canonicalUsername(username);
+  const bound = canonical === undefined ? null : canonical.ok ? canonical.name : username;
   const options = await generateAuthenticationOptions({ rpID: rpId, userVerification: 'required', timeout: ttl * 1000 });
   const attemptId = b64url(randomBytes(18));
   await core.secondFactors.putChallenge(attemptId, {
     purpose: 'login',
     challenge: options.challenge,
-    username: username ?? null,
+    username: bound ?? null,
     key_id: null,
     expires_at: nowSeconds(core.clock) + ttl,
   });

@@ -151,8 +151,14 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     // Sign in with the passkey: no username, no password.
     const tokenRequest = page.waitForRequest((r) => r.url() === `${origin}/auth/token`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const sent = (await tokenRequest).postDataJSON() as { auth_method: string; provider_data: { attempt_id: string } };
+    const sent = (await tokenRequest).postDataJSON() as {
+      auth_method: string;
+      public_key: string;
+      provider_data: { attempt_id: string; response: { id: string } };
+    };
     expect(sent.auth_method).toBe('passkey');
+    // The rate-limit bucket is the credential's own.
+    expect(sent.public_key).toBe(sent.provider_data.response.id);
     await consentHeading(page).waitFor();
     expect(await page.locator('.account strong').textContent()).toBe('admin');
     const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId });

@@ -126,7 +126,7 @@ describe('passkey registration and sign-in', () => {
       401,
       'Authentication failed: Unknown passkey',
     );
-    const own = await loginOptions(t, { username: 'admin' });
+    const own = await loginOptions(t, { username: 'Admin' }); // the canonical spelling is admin
     expect((await passkeyLogin(t, own.attempt_id, auth.assert(own.options))).status).toBe(200);
   });
 
