@@ -14,6 +14,7 @@ import {
   describeInBrowser,
   launchChromium,
   NODE_ENV,
+  seriousA11yIssues,
   startCallbackServer,
   startNode,
   type CallbackServer,
@@ -222,6 +223,34 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await consentHeading(page).waitFor();
 
     // Leave the account as the other tests expect it: no second factor.
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.locator('input[name="second-factor"][value="none"]').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#status', { hasText: 'Saved.' }).waitFor();
+  });
+
+  it('passkey required: a password sign-in continues to "Continue with your passkey"; the new views pass axe', async () => {
+    const { page } = await device({ autofill: false });
+    await registerPasskey(page, `${app.origin}/cb`, 'step-up key');
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.locator('.security:not([aria-busy])').waitFor();
+    expect(await seriousA11yIssues(page), 'axe on the Security view').toEqual([]);
+    await page.locator('input[name="second-factor"][value="passkey"]').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Your recovery codes' }).waitFor();
+    await page.getByRole('button', { name: 'Back' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await page.getByLabel('Username', { exact: true }).fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Second step' }).waitFor();
+    expect(await page.locator('#body').textContent()).toContain('This account also needs its passkey.');
+    expect(await seriousA11yIssues(page), 'axe on the second step').toEqual([]);
+    await page.getByRole('button', { name: 'Continue with your passkey' }).click();
+    await consentHeading(page).waitFor();
+
+    // Back to none, as the other tests expect the account.
     await page.getByRole('button', { name: 'Security' }).click();
     await page.locator('input[name="second-factor"][value="none"]').check();
     await page.getByRole('button', { name: 'Save' }).click();
