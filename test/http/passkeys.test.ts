@@ -239,6 +239,17 @@ describe('Security: passkey sign-in refusals', () => {
     );
   });
 
+  it('two concurrent sign-ins with one attempt: exactly one succeeds', async () => {
+    const { t, auth } = await enrolled();
+    const opts = await loginOptions(t);
+    const a = auth.assert(opts.options);
+    const b = auth.assert(opts.options);
+    const statuses = (await Promise.all([passkeyLogin(t, opts.attempt_id, a), passkeyLogin(t, opts.attempt_id, b)])).map(
+      (r) => r.status,
+    );
+    expect(statuses.sort()).toEqual([200, 401]);
+  });
+
   it('an answer to one challenge is refused under another attempt', async () => {
     const { t, auth } = await enrolled();
     const first = await loginOptions(t);

@@ -182,6 +182,18 @@ describe('Security: TOTP and recovery codes', () => {
     expect((await login(t, { totp_code: codeAt(t, secret) })).status).toBe(200);
   });
 
+  it('concurrent sign-ins with one TOTP code, or one recovery code: exactly one succeeds', async () => {
+    const t = await service();
+    const { secret, recovery } = await enrolTotp(t, await tokenOf(t));
+    t.clock.advanceSeconds(30);
+    const code = codeAt(t, secret);
+    const totp = await Promise.all([1, 2, 3].map(() => login(t, { totp_code: code })));
+    expect(totp.map((r) => r.status).sort()).toEqual([200, 401, 401]);
+    const rc = recovery[0] as string;
+    const spent = await Promise.all([1, 2, 3].map(() => login(t, { recovery_code: rc })));
+    expect(spent.map((r) => r.status).sort()).toEqual([200, 401, 401]);
+  });
+
   it('a code from outside the window, or not six digits, is wrong', async () => {
     const t = await service();
     const { secret } = await enrolTotp(t, await tokenOf(t));
