@@ -141,9 +141,3 @@ export const totpConfirmBody = defineBody({
   present: ['code'],
   nonEmpty: [['code', 'Code is required']],
 });
-
-/**
- * `provider_data` of `POST /auth/token` with `auth_method: "passkey"` (checked by the passkey
- * provider, not at extraction: `provider_data` is `any` on the wire).
- */
-export const passkeyProviderData = z.object({ attempt_id: z.string(), response: webauthnResponse });
