@@ -35,5 +35,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3001/auth/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The flags of src/cli.ts's first line (scripts/node-flags.mjs): a small young generation keeps the
 # heap's reserve, and so the RSS, small (README, Performance).
-ENTRYPOINT ["node", "--max-semi-space-size=2", "dist/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/cli.js"]
 CMD ["serve"]

@@ -7,13 +7,14 @@ const MB = 1024 * 1024;
 
 /**
  * The byte budget of a CachingStore when none is given: 1 % of the heap limit, between 4 and
- * 16 MB. At about 1 KB a session (below) 16 MB holds some 16,000 sessions and keys, the live
+ * 8 MB. At about 1 KB a session (below) 8 MB holds some 8,000 sessions and keys, the live
  * working set of a busy node; a miss costs one store read (LevelDB: microseconds, and its own
- * block cache), never a wrong answer. Kept small so that 100,000 sessions fit in a process of
- * about 150 MB together with the verified-token cache (src/tokens/signature-cache.ts).
+ * block cache), never a wrong answer. Kept small so that a node with 100,000 sessions stays
+ * under 150 MB RSS together with the verified-token cache (src/tokens/signature-cache.ts):
+ * measured 139–140 MB with 8 MB, 153–168 MB with 16 MB (bench/memory.mjs, issue 11).
  */
 export function cacheBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
-  return Math.min(16 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
+  return Math.min(8 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
 }
 
 /**

@@ -17,12 +17,12 @@ const sizeOf = (slot: Slot): number => 2 * slot.token.length + ENTRY_OVERHEAD_BY
 
 /**
  * The byte budget when `jwt.verified_cache_mb` is 0 (auto): 1 % of the heap limit, between 4 and
- * 16 MB (about 8k typical tokens at 16 MB). A miss costs one synchronous HMAC and a JSON parse
- * (tens of microseconds), so the cache only has to hold the hot working set, never every token
- * ever seen; a larger default cost 64 MB of a 100k-session node's memory for little speed.
+ * 8 MB (about 4k typical tokens; src/storage/cache.ts's cacheBudgetBytes says why 8). A miss
+ * costs one synchronous HMAC and a JSON parse (tens of microseconds), so the cache only has to
+ * hold the hot working set, never every token ever seen.
  */
 export function autoBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
-  return Math.min(16 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
+  return Math.min(8 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
 }
 
 /**

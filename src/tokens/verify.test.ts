@@ -635,10 +635,10 @@ describe('BoundedSignatureCache', () => {
     expect(Object.isFrozen(cache.get('t3')?.payload)).toBe(true);
   });
 
-  it('the automatic budget is 1 % of the heap limit, between 4 and 16 MB', () => {
+  it('the automatic budget is 1 % of the heap limit, between 4 and 8 MB', () => {
     const MB = 1024 * 1024;
-    expect(autoBudgetBytes(4096 * MB)).toBe(16 * MB);
-    expect(autoBudgetBytes(1000 * MB)).toBe(Math.floor(1000 * MB * 0.01));
+    expect(autoBudgetBytes(4096 * MB)).toBe(8 * MB);
+    expect(autoBudgetBytes(600 * MB)).toBe(Math.floor(600 * MB * 0.01));
     expect(autoBudgetBytes(64 * MB)).toBe(4 * MB);
   });
 

@@ -24,7 +24,7 @@ describe('the service’s Node flags (scripts/node-flags.mjs)', () => {
   const flags = nodeFlagsOf(SOURCE);
 
   it('src/cli.ts names them, and the compiled CLI keeps the line', () => {
-    expect(flags).toContain('--max-semi-space-size=2');
+    expect(flags).toContain('--max-semi-space-size=4');
     expect(nodeFlagsOf(cliPath())).toEqual(flags);
   });
 

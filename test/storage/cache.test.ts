@@ -171,10 +171,10 @@ describe('CachingStore byte budget (LRU)', () => {
     expect(await store.get('bin')).toEqual(all);
   });
 
-  it('the default budget is 1 % of the heap limit, between 4 and 16 MB', () => {
+  it('the default budget is 1 % of the heap limit, between 4 and 8 MB', () => {
     const MB = 1024 * 1024;
-    expect(cacheBudgetBytes(4096 * MB)).toBe(16 * MB);
-    expect(cacheBudgetBytes(1024 * MB)).toBe(Math.floor(10.24 * MB));
+    expect(cacheBudgetBytes(4096 * MB)).toBe(8 * MB);
+    expect(cacheBudgetBytes(600 * MB)).toBe(Math.floor(6 * MB));
     expect(cacheBudgetBytes(256 * MB)).toBe(4 * MB);
   });
 });
