@@ -14,7 +14,6 @@ import { refreshTokens } from '../../tokens/refresh.js';
 import { readJsonBody } from '../body.js';
 import { ok, send } from '../respond.js';
 import { allowHeaders } from '../validate-answer.js';
-import { openApiJson } from '../openapi/document.js';
 import { callbackPage } from '../pages/callback.js';
 import { NO_PROVIDER_PAGE, UI_NOT_BUILT_PAGE } from '../pages/login.js';
 import { bundleFrom, rawAssetName, type BundleFile, type StaticBundle } from '../static-bundle.js';
@@ -207,8 +206,12 @@ export function registerAuthRoutes(app: Hono, svc: AuthService, opts: AuthRouteO
   app.all('/auth/jwks.json', methodNotAllowed('GET,HEAD'));
 
   // The OpenAPI 3.1 document of /auth/* and /admin/* (issue 12): public, like /auth/providers;
-  // it changes only with the service version.
-  app.get('/auth/openapi.json', (c) => send(c, openApiJson(), 200, OPENAPI_HEADERS));
+  // it changes only with the service version. Loaded on first request: the generator and the
+  // document are ~6 MB of heap a node that never asks for them should not carry (issue 11).
+  app.get('/auth/openapi.json', async (c) => {
+    const { openApiJson } = await import('../openapi/document.js');
+    return send(c, openApiJson(), 200, OPENAPI_HEADERS);
+  });
   app.all('/auth/openapi.json', methodNotAllowed('GET,HEAD'));
 
   app.get('/auth/health', async (c) => {
