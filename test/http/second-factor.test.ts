@@ -237,6 +237,79 @@ describe('Security: TOTP and recovery codes', () => {
   });
 });
 
+describe('Security: changing second factors needs a recent sign-in', () => {
+  const REAUTH = 'Changing second factors needs a recent sign-in: sign in again, then retry';
+  /** Every second-factor change, each with a body that would otherwise get past extraction. */
+  const CHANGES: Array<[string, string, unknown]> = [
+    ['POST', '/admin/passkeys/options', undefined],
+    [
+      'POST',
+      '/admin/passkeys',
+      {
+        attempt_id: 'x',
+        response: {
+          id: 'a',
+          rawId: 'a',
+          type: 'public-key',
+          response: { clientDataJSON: 'a', attestationObject: 'a' },
+          clientExtensionResults: {},
+        },
+      },
+    ],
+    ['DELETE', '/admin/passkeys/some-credential', undefined],
+    ['PUT', '/admin/second-factor', { second_factor: 'none' }],
+    ['POST', '/admin/totp', undefined],
+    ['POST', '/admin/totp/confirm', { code: '123456' }],
+  ];
+
+  it('a token whose session was opened longer ago than reauth_seconds is refused on every change; reading stays allowed', async () => {
+    const t = await service();
+    const token = await tokenOf(t);
+    t.clock.advanceSeconds(301); // the access token (30 minutes) is still valid; the sign-in is not recent
+    for (const [method, path, body] of CHANGES) {
+      await expectErr(await call(t, method, path, { token, ...(body === undefined ? {} : { body }) }), 403, REAUTH);
+    }
+    expect(await t.svc.core.store.scan('mfa:')).toEqual([]);
+    expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
+    expect((await call(t, 'GET', '/admin/passkeys', { token })).status).toBe(200);
+    expect((await call(t, 'GET', '/admin/second-factor', { token })).status).toBe(200);
+  });
+
+  it('at exactly reauth_seconds the session still may; a refresh does not renew it, a new sign-in does', async () => {
+    const t = await service();
+    const first = await t.login();
+    t.clock.advanceSeconds(300);
+    expect((await call(t, 'POST', '/admin/totp', { token: first.access })).status).toBe(200);
+    t.clock.advanceSeconds(1800); // the access token expired: refresh the pair
+    const res = await t.post(
+      '/auth/refresh',
+      { access_token: first.access, refresh_token: first.refresh },
+      { host: 'localhost:3001' },
+    );
+    expect(res.status).toBe(200);
+    const refreshed = ((await res.json()) as { data: { access_token: string } }).data.access_token;
+    await expectErr(await call(t, 'POST', '/admin/totp', { token: refreshed }), 403, REAUTH);
+    await expectErr(
+      await call(t, 'PUT', '/admin/second-factor', { token: refreshed, body: { second_factor: 'none' } }),
+      403,
+      REAUTH,
+    );
+    // A fresh sign-in (a new session) may change second factors again.
+    const fresh = await tokenOf(t);
+    const { secret } = await enrolTotp(t, fresh);
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect((await call(t, 'GET', '/admin/second-factor', { token: refreshed })).status).toBe(200);
+  });
+
+  it('the window is second_factor.reauth_seconds', async () => {
+    const t = await makeTestService({ ...PASSKEY, second_factor: { reauth_seconds: 60 } });
+    services.push(t);
+    const token = await tokenOf(t);
+    t.clock.advanceSeconds(61);
+    await expectErr(await call(t, 'POST', '/admin/passkeys/options', { token }), 403, REAUTH);
+  });
+});
+
 describe('second factor: passkey required', () => {
   it('needs a registered passkey; then a password login steps up to a passkey, and the last passkey cannot be removed', async () => {
     const t = await service();
