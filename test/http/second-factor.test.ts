@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectErr } from '../helpers/http.js';
 import { ADMIN, makeTestService, type TestService } from '../helpers/service.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
+import type { Core } from '../../src/core.js';
 import { resetSecondFactor } from '../../src/second-factor/reset.js';
+import { createLogger } from '../../src/util/logger.js';
 import { call, dataOf } from './admin-fixtures.js';
 
 const RP_ID = 'node.example.com';
@@ -227,6 +229,40 @@ describe('Security: TOTP and recovery codes', () => {
     const locked = await login(t, { totp_code: codeAt(t, secret) });
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+  });
+
+  it('wrong codes are limited per account: a new public_key for each guess still hits 429 after five (and it is logged)', async () => {
+    const t = await service();
+    const { secret } = await enrolTotp(t, await tokenOf(t));
+    const lines: Array<Record<string, unknown>> = [];
+    (t.svc.core as { log: Core['log'] }).log = createLogger('info', { write: (l: string) => lines.push(JSON.parse(l)) });
+    t.clock.advanceSeconds(30);
+    const guess = (i: number, extra: Record<string, unknown>) =>
+      t.post('/auth/token', {
+        auth_method: 'user_password',
+        public_key: `rotating-${i}`,
+        client_name: 'mero-js-sdk',
+        timestamp: 1_700_000_000,
+        provider_data: { username: 'admin', password: ADMIN.password, ...extra },
+      });
+    for (let i = 0; i < 5; i++) {
+      await expectErr(
+        await guess(i, { totp_code: '000000' }),
+        401,
+        'Authentication failed: Authentication failed: Wrong TOTP code',
+      );
+    }
+    // A wrong recovery code counts in the same bucket; the right TOTP code is refused while it is full.
+    const locked = await guess(5, { totp_code: codeAt(t, secret) });
+    await expectErr(locked, 429, 'Too many wrong second-factor codes for this account; please try again later');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await guess(6, { recovery_code: 'aaaaa-bbbbb-ccccc-ddddd' })).status).toBe(429);
+    expect(lines.filter((l) => l.level === 'warn' && l.msg === 'second-factor codes rate-limited for this account')).toHaveLength(
+      2,
+    );
+    // After the window the right code signs in again.
+    t.clock.advanceSeconds(61);
+    expect((await guess(7, { totp_code: codeAt(t, secret) })).status).toBe(200);
   });
 
   it('the step-up answer counts as a failure, so it is no unlimited password oracle', async () => {
