@@ -410,6 +410,40 @@ describe('second factor: passkey required', () => {
   });
 });
 
+describe('Security: confirming TOTP never weakens a passkey policy', () => {
+  it('with second_factor passkey, a confirmed TOTP enrolment leaves the policy at passkey; from none it becomes totp', async () => {
+    const t = await service();
+    const token = await tokenOf(t);
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    const start = await dataOf<{ attempt_id: string; options: { challenge: string; user: { id: string } } }>(
+      await call(t, 'POST', '/admin/passkeys/options', { token }),
+    );
+    expect(
+      (
+        await call(t, 'POST', '/admin/passkeys', {
+          token,
+          body: { attempt_id: start.attempt_id, response: auth.register(start.options) },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await call(t, 'PUT', '/admin/second-factor', { token, body: { second_factor: 'passkey' } })).status).toBe(200);
+    await enrolTotp(t, token);
+    expect(await dataOf(await call(t, 'GET', '/admin/second-factor', { token }))).toMatchObject({
+      second_factor: 'passkey',
+      totp_enrolled: true,
+    });
+    // The password with a TOTP code is still no way around the passkey policy.
+    expect((await login(t, { totp_code: '123456' })).status).toBe(401);
+
+    const other = await service();
+    const otherToken = await tokenOf(other);
+    await enrolTotp(other, otherToken);
+    expect(await dataOf(await call(other, 'GET', '/admin/second-factor', { token: otherToken }))).toMatchObject({
+      second_factor: 'totp',
+    });
+  });
+});
+
 describe('recovery: resetSecondFactor (set-admin --reset-second-factor)', () => {
   it('removes the policy, seed, recovery codes and passkeys of one account; the password alone signs in again', async () => {
     const t = await service();
