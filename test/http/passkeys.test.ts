@@ -437,6 +437,28 @@ describe('Security: passkey registration refusals', () => {
     expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
   });
 
+  it('malformed transports are a 400 and store nothing; unknown transport names are dropped', async () => {
+    const t = await service();
+    const token = await adminToken(t);
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    const withTransports = async (transports: unknown) => {
+      const s = await registerOptions(t, token);
+      const response = auth.register(s.options) as { response: Record<string, unknown> };
+      response.response.transports = transports;
+      return call(t, 'POST', '/admin/passkeys', { token, body: { attempt_id: s.attempt_id, response } });
+    };
+    for (const bad of ['usb', { usb: true }, [{}], Array.from({ length: 100 }, () => 'usb')]) {
+      const res = await withTransports(bad);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /^Invalid JSON: Failed to deserialize the JSON body into the target type: response\.response\.transports/,
+      );
+    }
+    expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
+    const ok = await dataOf<{ transports: string[] }>(await withTransports(['usb', 'warp-drive', 'hybrid', 'usb']));
+    expect(ok.transports).toEqual(['usb', 'hybrid']);
+  });
+
   it('a client-key token is not an account: 403', async () => {
     const t = await service();
     const token = await adminToken(t);
