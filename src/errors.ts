@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'unauthorized', // 401 envelope, no X-Auth-Error (login failures, refresh checks)
   'second_factor_required', // 401 envelope, no X-Auth-Error: a password login must continue (issue 13)
   'forbidden', // 403 envelope, no X-Auth-Error
+  'reauthentication_required', // 403 envelope, no X-Auth-Error: sign in again to change second factors (issue 13)
   'not_found', // 404 envelope
   'rate_limited', // 429 envelope + Retry-After
   'busy', // 503 envelope + Retry-After: 1

@@ -112,6 +112,7 @@ export class AuthService {
         address: new RateLimiter({ maxFailures: config.rate_limit.per_address_max_failures, windowMs }),
         attempts: new AttemptGate(),
         ceremonies: new RateLimiter({ maxFailures: PASSKEY_OPTIONS_PER_WINDOW, windowMs }),
+        secondFactor: new RateLimiter({ maxFailures: config.rate_limit.max_failures, windowMs }),
         ...(inner instanceof PostgresStore ? { shared: inner.loginAttempts() } : {}),
       };
       // Another instance rotated the signing secrets: use them too.

@@ -54,6 +54,19 @@ export class SessionEnded extends Error {
   }
 }
 
+/**
+ * A second-factor change refused because the sign-in behind the page's session is not recent
+ * (`second_factor.reauth_seconds`, issue 13): sign in again, then retry.
+ */
+export class ReauthRequired extends Error {
+  constructor() {
+    super(t('error.reauth'));
+  }
+}
+
+/** The node's refusal of a change from a session whose sign-in is too old. */
+const REAUTH_PREFIX = 'Changing second factors needs a recent sign-in';
+
 type Json = Record<string, unknown> | null;
 
 async function readJson(res: Response): Promise<Json> {
@@ -362,6 +375,7 @@ async function authedJson<T>(path: string, method: string, body?: unknown): Prom
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const json = await readJson(res);
+  if (res.status === 403 && typeof json?.error === 'string' && json.error.startsWith(REAUTH_PREFIX)) throw new ReauthRequired();
   if (!res.ok) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
   return json?.data as T;
 }

@@ -45,6 +45,8 @@ const en = {
   'error.status': 'The node answered {status}.',
   'error.other': 'Something went wrong: {message}',
   'error.sessionEnded': 'Your session has ended. Sign in again.',
+  'error.reauth':
+    'For your security, changing passkeys or the second factor needs a recent sign-in. Sign in again, then open Security.',
   'retry.one': 'Try again in {n} second.',
   'retry.other': 'Try again in {n} seconds.',
   'consent.title': 'Approve access',
@@ -231,6 +233,8 @@ const de: Messages = {
   'error.status': 'Der Knoten antwortete mit {status}.',
   'error.other': 'Etwas ist schiefgegangen: {message}',
   'error.sessionEnded': 'Ihre Sitzung ist beendet. Melden Sie sich erneut an.',
+  'error.reauth':
+    'Zu Ihrer Sicherheit erfordert das Ändern von Passkeys oder des zweiten Faktors eine kürzliche Anmeldung. Melden Sie sich erneut an und öffnen Sie dann Sicherheit.',
   'retry.one': 'Versuchen Sie es in {n} Sekunde erneut.',
   'retry.other': 'Versuchen Sie es in {n} Sekunden erneut.',
   'consent.title': 'Zugriff erlauben',

@@ -7,6 +7,7 @@ import './style.css';
 import { browserSupportsWebAuthnAutofill } from '@simplewebauthn/browser';
 import {
   ApiError,
+  ReauthRequired,
   SessionEnded,
   StepUp,
   addPasskey,
@@ -622,7 +623,7 @@ function renderSecurity(session: Session, box: HTMLElement, status: SecondFactor
   const fail = (b: HTMLButtonElement) => (e: unknown) => {
     busy = false;
     pending(b, [b], false);
-    if (e instanceof SessionEnded) signInForm(e.message);
+    if (e instanceof SessionEnded || e instanceof ReauthRequired) signInForm(e.message);
     else showError(messageOf(e));
   };
   const act = (b: HTMLButtonElement, run: () => Promise<void>) =>

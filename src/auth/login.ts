@@ -15,7 +15,7 @@ import { describeJson } from '../util/describe-json.js';
 import type { LoginFailureType } from '../metrics/index.js';
 import type { SharedLoginAttempts } from '../storage/postgres.js';
 import { PasskeyRefused, passkeyDataProblem, verifyPasskeyLogin } from '../second-factor/passkeys.js';
-import { SecondFactorRefused, SecondFactorRequired, requireSecondFactor } from '../second-factor/policy.js';
+import { SecondFactorRefused, SecondFactorRequired, requireSecondFactor, type CodeGuard } from '../second-factor/policy.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 
 export interface LoginRequest {
@@ -42,6 +42,12 @@ export interface LoginLimiters {
    * an anonymous caller must not be able to write without bound. Counts every call.
    */
   ceremonies: RateLimiter;
+  /**
+   * Wrong TOTP and recovery codes per account (its root key id), whatever `public_key` or address
+   * the guesses come from (`rate_limit.max_failures` per `rate_limit.window_seconds`). With a
+   * shared store the same bucket lives in the database too (`shared`), as the login buckets do.
+   */
+  secondFactor: RateLimiter;
 }
 
 /** Passkey sign-in options one client address may ask for per rate-limit window. */
@@ -122,7 +128,7 @@ export async function login(
   } finally {
     for (const key of gateKeys) limiters.attempts.leave(key);
     if (limiters.shared !== undefined && sharedId !== undefined) {
-      await settleShared(core, limiters.shared, sharedId, verdict, identity);
+      await settleShared(core, limiters.shared, sharedId, verdict, `i:${identity}`);
     }
   }
 }
@@ -155,11 +161,12 @@ async function settleShared(
   shared: SharedLoginAttempts,
   id: string,
   verdict: 'failed' | 'succeeded' | undefined,
-  identity: string,
+  /** The bucket a success clears. */
+  resetBucket: string,
 ): Promise<void> {
   try {
     if (verdict === 'failed') await shared.fail(id, core.clock.nowMs());
-    else if (verdict === 'succeeded') await shared.succeed(id, `i:${identity}`);
+    else if (verdict === 'succeeded') await shared.succeed(id, resetBucket);
     else await shared.abandon(id);
   } catch (e) {
     // The pending row still counts until it expires: the budget errs on the safe side.
@@ -182,7 +189,10 @@ async function attemptLogin(
   const attempt = (result: 'success' | LoginFailureType) => ({ result, durationMs: performance.now() - started });
   let account: Account;
   try {
-    account = authMethod === 'passkey' ? await checkPasskey(core, req) : await checkCredentials(core, authMethod, req);
+    account =
+      authMethod === 'passkey'
+        ? await checkPasskey(core, req)
+        : await checkCredentials(core, authMethod, req, (keyId) => codeGuard(core, limiters, keyId));
   } catch (e) {
     if (e instanceof SecondFactorRequired) {
       // The password was right but is not enough: counted like a failure, so the answer cannot
@@ -192,8 +202,9 @@ async function attemptLogin(
       throw new AuthError('second_factor_required', e.message);
     }
     if (e instanceof AuthError) {
-      metrics.login('busy');
-      throw e; // 503: not a login failure, buckets untouched.
+      // 429 from the per-account second-factor bucket, or 503: buckets of this login untouched.
+      metrics.login(e.code === 'rate_limited' ? 'rate_limited' : 'busy');
+      throw e;
     }
     if (!(e instanceof LoginFailure)) throw e;
     recordFailure();
@@ -237,6 +248,65 @@ async function attemptLogin(
   }
 }
 
+const SECOND_FACTOR_LIMITED = 'Too many wrong second-factor codes for this account; please try again later';
+
+/**
+ * The per-account limit on TOTP and recovery codes (security review): the identity bucket is
+ * keyed by the client's `public_key`, so without this a new `public_key` per guess left only the
+ * per-address limit. Checked before the code is looked at; a wrong code is a failure in the
+ * account's bucket (in process, and in the database with a shared store, like the login
+ * buckets); a right one clears it. Attempts in flight count against the budget (AttemptGate),
+ * so parallel guesses cannot outrun it.
+ */
+function codeGuard(core: Core, limiters: LoginLimiters, keyId: string): CodeGuard {
+  const bucket = `sf:${keyId}`;
+  const { rate_limit } = core.config;
+  const refuse = (retryAfter: number): never => {
+    core.log.warn({ key: shortId(keyId), retry_after: retryAfter }, 'second-factor codes rate-limited for this account');
+    throw new AuthError('rate_limited', SECOND_FACTOR_LIMITED, { retryAfter });
+  };
+  return async (check) => {
+    for (;;) {
+      const now = core.clock.nowMs();
+      const decision = limiters.secondFactor.check(bucket, now);
+      if (decision.locked) refuse(decision.retryAfter);
+      if (limiters.attempts.inFlight(bucket) < limiters.secondFactor.remaining(bucket, now)) break;
+      await limiters.attempts.whenOneLeaves(bucket);
+    }
+    limiters.attempts.enter(bucket);
+    let sharedId: string | undefined;
+    let verdict: 'failed' | 'succeeded' | undefined;
+    try {
+      if (limiters.shared !== undefined) {
+        const admission = await limiters.shared.begin(
+          [{ bucket, maxFailures: rate_limit.max_failures }],
+          core.clock.nowMs(),
+          rate_limit.window_seconds * 1000,
+        );
+        if (!admission.admitted) refuse(admission.retryAfterSeconds);
+        else sharedId = admission.id;
+      }
+      try {
+        await check();
+      } catch (e) {
+        if (e instanceof SecondFactorRefused) {
+          verdict = 'failed';
+          limiters.secondFactor.recordFailure(bucket, core.clock.nowMs());
+          core.log.info({ key: shortId(keyId) }, 'wrong second-factor code');
+        }
+        throw e;
+      }
+      verdict = 'succeeded';
+      limiters.secondFactor.reset(bucket);
+    } finally {
+      limiters.attempts.leave(bucket);
+      if (limiters.shared !== undefined && sharedId !== undefined) {
+        await settleShared(core, limiters.shared, sharedId, verdict, bucket);
+      }
+    }
+  };
+}
+
 /** What a successful credential check established. */
 interface Account {
   username: string;
@@ -276,7 +346,12 @@ async function checkPasskey(core: Core, req: LoginRequest): Promise<Account> {
   return { username: proven.username, keyId: proven.keyId, permissions: proven.permissions, passwordHash: user.password_hash };
 }
 
-async function checkCredentials(core: Core, authMethod: string, req: LoginRequest): Promise<Account> {
+async function checkCredentials(
+  core: Core,
+  authMethod: string,
+  req: LoginRequest,
+  guardOf: (keyId: string) => CodeGuard,
+): Promise<Account> {
   if (!core.config.providers.user_password || !SUPPORTED_METHODS.has(authMethod)) {
     throw new LoginFailure('unsupported_method', `Invalid request: Unsupported authentication method: ${authMethod}`);
   }
@@ -323,7 +398,7 @@ async function checkCredentials(core: Core, authMethod: string, req: LoginReques
   }
   // Issue 13: an account with a second factor needs it too (nothing changes for `none`).
   try {
-    await requireSecondFactor(core, { username: stored, keyId: user.key_id }, data);
+    await requireSecondFactor(core, { username: stored, keyId: user.key_id }, data, guardOf(user.key_id));
   } catch (e) {
     if (e instanceof SecondFactorRefused) throw new LoginFailure('invalid_second_factor', `Authentication failed: ${e.message}`);
     throw e;

@@ -357,6 +357,68 @@ describe('provision — the account root key is revoked, expired or missing', ()
     expect(await provision(core, 'admin', 'correct horse battery')).toEqual({ keyId: res.keyId, outcome: 'unchanged' });
   });
 
+  it("Security: a replaced account starts without the old key's passkeys, TOTP seed or policy (records deleted)", async () => {
+    const { core, t } = await setup();
+    const old = await provision(core, 'admin', 'correct horse battery');
+    const now = nowSeconds(t.clock);
+    const passkey = {
+      credential_id: 'cred-1',
+      username: 'admin',
+      key_id: old.keyId,
+      public_key: 'pk',
+      counter: 0,
+      transports: [],
+      device_type: 'singleDevice' as const,
+      backed_up: false,
+      name: 'planted',
+      created_at: now,
+      last_used_at: null,
+    };
+    await core.store.batch([
+      ...core.secondFactors.passkeyOps(passkey),
+      core.secondFactors.policyOp('admin', {
+        key_id: old.keyId,
+        second_factor: 'passkey',
+        totp: null,
+        totp_pending: null,
+        recovery_codes: [],
+        updated_at: now,
+      }),
+    ]);
+    const oldKey = await core.keys.getRoot(old.keyId);
+    if (!oldKey) throw new Error('key missing');
+    await core.store.batch([core.keys.putOp(old.keyId, { ...oldKey, revoked_at: now })]);
+
+    const res = await provision(core, 'admin', 'another password 1');
+    expect(res.outcome).toBe('replaced');
+    expect(await core.store.scan('passkey:')).toEqual([]);
+    expect(await core.store.scan('idx:user_passkeys:')).toEqual([]);
+    expect(await core.store.scan('mfa:')).toEqual([]);
+  });
+
+  it("a password change keeps the account's passkeys and policy (same key id)", async () => {
+    const { core, t } = await setup();
+    const old = await provision(core, 'admin', 'correct horse battery');
+    const now = nowSeconds(t.clock);
+    await core.store.batch(
+      core.secondFactors.passkeyOps({
+        credential_id: 'cred-1',
+        username: 'admin',
+        key_id: old.keyId,
+        public_key: 'pk',
+        counter: 0,
+        transports: [],
+        device_type: 'singleDevice',
+        backed_up: false,
+        name: 'laptop',
+        created_at: now,
+        last_used_at: null,
+      }),
+    );
+    expect((await provision(core, 'admin', 'another password 1')).outcome).toBe('password_changed');
+    expect(await core.secondFactors.passkeys('admin', old.keyId)).toHaveLength(1);
+  });
+
   it('an expired root key is replaced and revoked, never resurrected', async () => {
     const { core, t } = await setup();
     const old = await provision(core, 'admin', 'correct horse battery');

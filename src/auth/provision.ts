@@ -31,7 +31,9 @@ const codePoints = (s: string): number => [...s].length;
 /**
  * Creates or updates a root account (wire §7.1): shared by startup provisioning, `set-admin`
  * and `POST /admin/keys`. A password change keeps the key id and ends every session of the
- * account and of the client keys it minted. The username is normalised first
+ * account and of the client keys it minted; its passkeys and second factor stay (they are what
+ * protects an account whose password leaked; `set-admin --reset-second-factor` removes them).
+ * A replaced account (new key id) starts with no second-factor records at all. The username is normalised first
  * (`canonicalUsername`, src/auth/username.ts): an invalid one is a ProvisionError naming why, and
  * a new account is stored under the canonical name.
  */
@@ -121,6 +123,9 @@ async function provisionAccount(
           ops.push(...(await revokeKeyOps(core.keys, core.sessions, user.key_id, existing, 'password_change', now)));
         }
         ops.push(...(await revokeClientsOps(core.keys, core.sessions, user.key_id, 'password_change', now)));
+        // A new key for the username starts without second factors: the old key's passkeys,
+        // TOTP seed, recovery codes and policy are deleted, so none carries over (issue 13).
+        ops.push(...(await core.secondFactors.resetOps(name)));
       }
       await core.store.batch(ops);
     });

@@ -98,7 +98,7 @@ describe('defaults', () => {
         user_password: true,
         passkey: { enabled: false, rp_id: undefined, rp_name: 'mero-auth', origins: [], challenge_ttl_seconds: 120 },
       },
-      second_factor: { totp_issuer: 'mero-auth' },
+      second_factor: { totp_issuer: 'mero-auth', reauth_seconds: 300 },
       user_password: {
         min_password_length: 8,
         max_password_length: 128,

@@ -64,6 +64,7 @@ describe('key tree', () => {
       'providers.passkey.origins',
       'providers.passkey.challenge_ttl_seconds',
       'second_factor.totp_issuer',
+      'second_factor.reauth_seconds',
       'user_password.min_password_length',
       'user_password.max_password_length',
       'user_password.argon2.memory_kib',

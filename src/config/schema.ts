@@ -103,7 +103,7 @@ export interface AuthConfig {
     };
   };
   /** Per-account second factor (issue 13): the TOTP issuer shown in authenticator apps. */
-  second_factor: { totp_issuer: string };
+  second_factor: { totp_issuer: string; reauth_seconds: number };
   user_password: {
     min_password_length: number;
     max_password_length: number;
@@ -320,7 +320,7 @@ function fields() {
         challenge_ttl_seconds: intBetween(10, 600),
       }),
     }),
-    second_factor: section({ totp_issuer: nonEmptyString() }),
+    second_factor: section({ totp_issuer: nonEmptyString(), reauth_seconds: intBetween(30, 86400) }),
     user_password: section({
       min_password_length: positiveInt(),
       max_password_length: positiveInt(),

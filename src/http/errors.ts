@@ -21,6 +21,7 @@ const MAPPING: Record<ErrorCode, Mapping> = {
   unauthorized: { status: 401, shape: 'envelope' },
   second_factor_required: { status: 401, shape: 'envelope' },
   forbidden: { status: 403, shape: 'envelope' },
+  reauthentication_required: { status: 403, shape: 'envelope' },
   not_found: { status: 404, shape: 'envelope' },
   rate_limited: { status: 429, shape: 'envelope' },
   busy: { status: 503, shape: 'envelope' },

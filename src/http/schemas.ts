@@ -116,13 +116,21 @@ export const passkeyLoginOptionsBody = defineBody({
   schema: z.object({ username: z.string().nullish() }),
 });
 
+/**
+ * `response.response.transports` of a registration: what the browser reports (known values:
+ * usb, nfc, ble, internal, hybrid, cable, smart-card). An array of at most 8 short strings, else
+ * a 400; unknown strings (a transport newer than this list) are dropped when the passkey is
+ * stored (src/second-factor/passkeys.ts), so a new browser never fails to register.
+ */
+const transports = z.array(z.string().max(32)).max(8).nullish();
+
 /** `POST /admin/passkeys`: the attempt from `/admin/passkeys/options`, a name, the attestation. */
 export const passkeyRegisterBody = defineBody({
   schema: z.object({
     attempt_id: z.string(),
     name: z.string().nullish(),
     response: webauthnResponse.extend({
-      response: z.looseObject({ clientDataJSON: z.string(), attestationObject: z.string() }),
+      response: z.looseObject({ clientDataJSON: z.string(), attestationObject: z.string(), transports }),
     }),
   }),
   present: ['attempt_id', 'response'],

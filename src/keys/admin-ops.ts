@@ -12,18 +12,20 @@ import type { BatchOp } from '../storage/store.js';
 import { nowSeconds } from '../util/clock.js';
 import { isValidKey, type KeyRecord } from './key.js';
 import { keyWriteLock } from './locks.js';
-import { countRevocations, revokeClientsOps, revokeKeyOps } from './revoke.js';
+import { countRevocations, revokeClientsOps, revokeKeyOps, secondFactorsOfKeyOps } from './revoke.js';
 
 const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Revokes `key`, its sessions, and every client key below it with theirs, in one batch (authority
- * flows down the chain, so it ends with it), then counts what was revoked.
+ * flows down the chain, so it ends with it), with a root key's passkeys and second-factor record
+ * (deleted), then counts what was revoked.
  */
 async function revokeNow(core: Core, id: string, key: KeyRecord, now: number): Promise<void> {
   const ops: BatchOp[] = [
     ...(await revokeKeyOps(core.keys, core.sessions, id, key, 'key_revoked', now)),
     ...(await revokeClientsOps(core.keys, core.sessions, id, 'key_revoked', now)),
+    ...(key.key_type === 'Root' ? await secondFactorsOfKeyOps(core.users, core.secondFactors, id) : []),
   ];
   await core.store.batch(ops);
   const counted = countRevocations(ops);

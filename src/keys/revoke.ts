@@ -1,3 +1,5 @@
+import type { UserStore } from '../providers/user-record.js';
+import type { SecondFactorStore } from '../second-factor/records.js';
 import type { BatchOp } from '../storage/store.js';
 import type { RevokeReason } from '../tokens/session.js';
 import type { SessionManager } from '../tokens/sessions.js';
@@ -44,6 +46,23 @@ export async function revokeClientsOps(
       const client = await keys.getClient(clientId);
       if (client) ops.push(...(await revokeKeyOps(keys, sessions, clientId, client, reason, now)));
     }
+  }
+  return ops;
+}
+
+/**
+ * Ops deleting the passkeys and second-factor records of the accounts whose root key is `keyId`
+ * (issue 13): a revoked key's passkeys sign in no more, so they go with it, and the same
+ * authenticator can be registered again for the account's next key.
+ */
+export async function secondFactorsOfKeyOps(
+  users: Pick<UserStore, 'list'>,
+  factors: SecondFactorStore,
+  keyId: string,
+): Promise<BatchOp[]> {
+  const ops: BatchOp[] = [];
+  for (const [username, user] of await users.list()) {
+    if (user.key_id === keyId) ops.push(...(await factors.keyOps(username, keyId)));
   }
   return ops;
 }

@@ -21,3 +21,20 @@ export async function accountOfKey(core: Core, keyId: string): Promise<AccountRe
   }
   throw new AuthError('forbidden', 'Second factors belong to an account: sign in with its username and password first');
 }
+
+/** The refusal of a second-factor change from a session that is not fresh enough. */
+export const REAUTH_MESSAGE = 'Changing second factors needs a recent sign-in: sign in again, then retry';
+
+/**
+ * Second factors may change only from a session opened by a sign-in (password, with its second
+ * factor, or passkey) within `second_factor.reauth_seconds`. The session's `created_at` is its
+ * login time and a refresh never moves it, so a stolen access token, a long-refreshed session or
+ * one opened before a factor was turned on cannot plant a passkey or turn the policy off.
+ */
+export async function requireRecentSignIn(core: Core, sid: string): Promise<void> {
+  const session = await core.sessions.get(sid);
+  const now = nowSeconds(core.clock);
+  if (session === undefined || now - session.created_at > core.config.second_factor.reauth_seconds) {
+    throw new AuthError('reauthentication_required', REAUTH_MESSAGE);
+  }
+}

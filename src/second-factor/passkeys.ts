@@ -149,7 +149,7 @@ export async function finishRegistration(
     key_id: account.keyId,
     public_key: b64url(info.credential.publicKey),
     counter: info.credential.counter,
-    transports: (info.credential.transports ?? []).map(String),
+    transports: knownTransports(info.credential.transports),
     device_type: info.credentialDeviceType,
     backed_up: info.credentialBackedUp,
     name,
@@ -164,6 +164,15 @@ export async function finishRegistration(
   });
   core.log.info({ key: shortId(account.keyId) }, 'passkey registered');
   return passkeyView(record);
+}
+
+/** The transports WebAuthn Level 3 names (plus the legacy `cable`); other values are dropped. */
+const KNOWN_TRANSPORTS = new Set(['usb', 'nfc', 'ble', 'internal', 'hybrid', 'cable', 'smart-card']);
+
+/** The library passes the client's list through as sent: checked again here, whatever it is. */
+function knownTransports(list: unknown): string[] {
+  if (!Array.isArray(list)) return [];
+  return [...new Set(list.filter((t): t is string => typeof t === 'string' && KNOWN_TRANSPORTS.has(t)))].slice(0, 8);
 }
 
 // ── sign-in ───────────────────────────────────────────────────────────────────────────────────

@@ -3,7 +3,7 @@ import { AuthError } from '../errors.js';
 import { nowSeconds } from '../util/clock.js';
 import type { AccountRef } from './account.js';
 import { passkeyView, type PasskeyView } from './passkeys.js';
-import { emptySecondFactor, type SecondFactor } from './records.js';
+import { emptySecondFactor, type SecondFactor, type SecondFactorRecord } from './records.js';
 import { checkTotpLogin, newRecoveryCodes, spendRecoveryCode } from './totp.js';
 
 /**
@@ -37,13 +37,41 @@ const stringField = (data: unknown, name: string): string | undefined => {
 };
 
 /**
+ * Runs the check of a code (TOTP or recovery) that was sent: the caller's per-account failure
+ * limit wraps it, refusing before the code is looked at when the account's bucket is full and
+ * counting a SecondFactorRefused as a failure (src/auth/login.ts).
+ */
+export type CodeGuard = (check: () => Promise<void>) => Promise<void>;
+
+const unguarded: CodeGuard = (check) => check();
+
+/**
  * After a correct password: nothing to do for `none`; otherwise the factor carried in
  * `provider_data` (`totp_code`, `recovery_code`) must check out, or the step-up error is thrown.
  */
-export async function requireSecondFactor(core: Core, account: AccountRef, providerData: unknown): Promise<void> {
+export async function requireSecondFactor(
+  core: Core,
+  account: AccountRef,
+  providerData: unknown,
+  guard: CodeGuard = unguarded,
+): Promise<void> {
   const rec = await core.secondFactors.policy(account.username, account.keyId);
   if (rec === undefined || rec.second_factor === 'none') return;
   const recovery = stringField(providerData, 'recovery_code');
+  const code = stringField(providerData, 'totp_code');
+  if (recovery === undefined && (rec.second_factor !== 'totp' || code === undefined)) {
+    throw new SecondFactorRequired(rec.second_factor);
+  }
+  await guard(() => checkCode(core, account, rec, recovery, code));
+}
+
+async function checkCode(
+  core: Core,
+  account: AccountRef,
+  rec: SecondFactorRecord,
+  recovery: string | undefined,
+  code: string | undefined,
+): Promise<void> {
   if (recovery !== undefined) {
     if (await spendRecoveryCode(core, account.username, account.keyId, recovery)) {
       core.log.warn({ user: account.username.slice(0, 32) }, 'sign-in with a recovery code');
@@ -51,13 +79,10 @@ export async function requireSecondFactor(core: Core, account: AccountRef, provi
     }
     throw new SecondFactorRefused('Recovery code not valid (each code works once)');
   }
-  const code = stringField(providerData, 'totp_code');
-  if (rec.second_factor === 'totp' && code !== undefined) {
-    const check = await checkTotpLogin(core, account.username, rec, code);
-    if (check === 'ok') return;
-    throw new SecondFactorRefused(check === 'replayed' ? 'This code was already used: wait for the next one' : 'Wrong TOTP code');
-  }
-  throw new SecondFactorRequired(rec.second_factor);
+  // Without a recovery code the caller made sure the policy is totp and a code was sent.
+  const check = await checkTotpLogin(core, account.username, rec, code ?? '');
+  if (check === 'ok') return;
+  throw new SecondFactorRefused(check === 'replayed' ? 'This code was already used: wait for the next one' : 'Wrong TOTP code');
 }
 
 export interface SecondFactorStatus {

@@ -155,6 +155,18 @@ export class SecondFactorStore {
     return [delOp(passkeyKey(rec.credential_id)), delOp(`${passkeyIndexPrefix(rec.username)}${rec.credential_id}`)];
   }
 
+  /**
+   * Ops deleting the records of account `username` made for root key `keyId` (the key is being
+   * revoked): its passkeys with their index entries, and its policy record. Records of another
+   * key id under the same username are left alone.
+   */
+  async keyOps(username: string, keyId: string): Promise<BatchOp[]> {
+    const ops: BatchOp[] = [];
+    if ((await this.policy(username, keyId)) !== undefined) ops.push(delOp(secondFactorKey(username)));
+    for (const rec of await this.passkeys(username, keyId)) ops.push(...this.deletePasskeyOps(rec));
+    return ops;
+  }
+
   /** Every record of one username (recovery: `set-admin --reset-second-factor`). */
   async resetOps(username: string): Promise<BatchOp[]> {
     const ops: BatchOp[] = [delOp(secondFactorKey(username))];

@@ -88,8 +88,9 @@ export function newRecoveryCodes(): { codes: string[]; hashes: string[] } {
 }
 
 /**
- * Confirms the pending seed with a code from it: TOTP becomes the account's second factor, and
- * fresh recovery codes are returned (this once; only their hashes are kept).
+ * Confirms the pending seed with a code from it: TOTP becomes the account's second factor (unless
+ * it requires a passkey, which stays: a confirmation never weakens the policy), and fresh
+ * recovery codes are returned (this once; only their hashes are kept).
  */
 export async function confirmTotp(core: Core, account: AccountRef, code: string): Promise<{ recovery_codes: string[] }> {
   const now = nowSeconds(core.clock);
@@ -109,7 +110,7 @@ export async function confirmTotp(core: Core, account: AccountRef, code: string)
     await core.store.batch([
       core.secondFactors.policyOp(account.username, {
         ...current,
-        second_factor: 'totp',
+        second_factor: current.second_factor === 'passkey' ? 'passkey' : 'totp',
         totp: pending,
         totp_pending: null,
         recovery_codes: hashes,

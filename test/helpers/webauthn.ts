@@ -63,6 +63,8 @@ export interface CeremonyOverrides {
   counter?: number;
   /** Sign with this credential's key instead (a signature that does not match). */
   signWith?: Credential;
+  /** Registration: make the new credential under this id (an authenticator re-using an id). */
+  credentialId?: Buffer;
 }
 
 export class SoftAuthenticator {
@@ -103,7 +105,7 @@ export class SoftAuthenticator {
       ]),
     );
     const credential: Credential = {
-      id: randomBytes(16),
+      id: o.credentialId ?? randomBytes(16),
       privateKey,
       cose,
       userHandle: options.user.id,

@@ -344,6 +344,38 @@ describe('Security: passkey sign-in refusals', () => {
     );
   });
 
+  it('revoking a root key deletes its passkeys and second-factor record, so the authenticator can register again', async () => {
+    const t = await service();
+    const admin = await adminToken(t);
+    const bobKey = await addUser(t, 'bob', 'bob password 123');
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    let bob = await adminToken(t, 'bob', 'bob password 123');
+    const id = await register(t, bob, auth);
+    expect((await call(t, 'POST', '/admin/totp', { token: bob })).status).toBe(200);
+    expect((await t.svc.core.store.scan('mfa:bob')).length).toBe(1);
+
+    expect((await call(t, 'DELETE', `/admin/keys/${bobKey}`, { token: admin })).status).toBe(200);
+    expect(await t.svc.core.store.scan(`passkey:${id}`)).toEqual([]);
+    expect(await t.svc.core.store.scan('idx:user_passkeys:bob:')).toEqual([]);
+    expect(await t.svc.core.store.scan('mfa:bob')).toEqual([]);
+    // The admin's own records are untouched.
+    const adminId = await register(t, admin, new SoftAuthenticator(RP_ID, ORIGIN));
+    expect(await t.svc.core.secondFactors.getPasskey(adminId)).toBeDefined();
+
+    // Bob again, on a new key: the same authenticator (same credential id) registers again.
+    await addUser(t, 'bob', 'bob password 123');
+    bob = await adminToken(t, 'bob', 'bob password 123');
+    const start = await registerOptions(t, bob);
+    const res = await call(t, 'POST', '/admin/passkeys', {
+      token: bob,
+      body: {
+        attempt_id: start.attempt_id,
+        response: auth.register(start.options, { credentialId: Buffer.from(id, 'base64url') }),
+      },
+    });
+    expect((await dataOf<{ credential_id: string }>(res)).credential_id).toBe(id);
+  });
+
   it('failed passkey sign-ins count against the rate limit like passwords (429 after five)', async () => {
     const { t } = await enrolled();
     const stranger = new SoftAuthenticator(RP_ID, ORIGIN);
@@ -435,6 +467,28 @@ describe('Security: passkey registration refusals', () => {
       /^Invalid JSON: Failed to deserialize the JSON body into the target type: response/,
     );
     expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
+  });
+
+  it('malformed transports are a 400 and store nothing; unknown transport names are dropped', async () => {
+    const t = await service();
+    const token = await adminToken(t);
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    const withTransports = async (transports: unknown) => {
+      const s = await registerOptions(t, token);
+      const response = auth.register(s.options) as { response: Record<string, unknown> };
+      response.response.transports = transports;
+      return call(t, 'POST', '/admin/passkeys', { token, body: { attempt_id: s.attempt_id, response } });
+    };
+    for (const bad of ['usb', { usb: true }, [{}], Array.from({ length: 100 }, () => 'usb')]) {
+      const res = await withTransports(bad);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toMatch(
+        /^Invalid JSON: Failed to deserialize the JSON body into the target type: response\.response\.transports/,
+      );
+    }
+    expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
+    const ok = await dataOf<{ transports: string[] }>(await withTransports(['usb', 'warp-drive', 'hybrid', 'usb']));
+    expect(ok.transports).toEqual(['usb', 'hybrid']);
   });
 
   it('a client-key token is not an account: 403', async () => {

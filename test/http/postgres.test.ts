@@ -7,6 +7,7 @@
 import { createHash, webcrypto } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
+import * as OTPAuth from 'otpauth';
 import type { AuthConfigInput } from '../../src/config/load.js';
 import { BACKUP_KEY, PRIMARY_KEY, openRecord } from '../../src/secrets/record.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/storage/postgres.js';
@@ -76,6 +77,38 @@ describeWithPostgres('several services on one PostgreSQL database', () => {
   const validate = (s: TestService, access: string) => s.request('/auth/validate', { headers: bearer(access) });
   const refresh = (s: TestService, access: string, refreshToken: string) =>
     s.post('/auth/refresh', { access_token: access, refresh_token: refreshToken }, { host: 'localhost:3001' });
+
+  it('Security: wrong TOTP codes fill one per-account bucket across instances (3 on A, 2 on B, then 429 on A)', async () => {
+    const url = await createDatabase(sharedPgUrl(), 'svc_totp_bucket');
+    const clock = new ManualClock();
+    const a = await instance(url, clock);
+    const token = (await a.login()).access;
+    const authed = (path: string, body: unknown = {}) =>
+      a.request(path, {
+        method: 'POST',
+        headers: { ...bearer(token), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const start = ((await (await authed('/admin/totp')).json()) as { data: { secret: string } }).data;
+    const code = () =>
+      new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(start.secret), digits: 6, period: 30 }).generate({
+        timestamp: clock.nowMs(),
+      });
+    expect((await authed('/admin/totp/confirm', { code: code() })).status).toBe(200);
+    clock.advanceSeconds(30);
+    const b = await instance(url, clock);
+    const guess = (s: TestService, i: number, totp: string) =>
+      s.post('/auth/token', {
+        auth_method: 'user_password',
+        public_key: `rotating-${i}`,
+        client_name: 'mero-js-sdk',
+        timestamp: 1_700_000_000,
+        provider_data: { username: 'admin', password: 'correct horse battery', totp_code: totp },
+      });
+    for (let i = 0; i < 5; i++) expect((await guess(i < 3 ? a : b, i, '000000')).status).toBe(401);
+    const locked = await guess(a, 5, code());
+    await expectErr(locked, 429, 'Too many wrong second-factor codes for this account; please try again later');
+  });
 
   it('a session started on A validates on B; logged out on B, A refuses it once its feed has caught up', async () => {
     const url = await createDatabase(sharedPgUrl(), 'svc_logout');

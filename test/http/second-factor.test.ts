@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { expectErr } from '../helpers/http.js';
 import { ADMIN, makeTestService, type TestService } from '../helpers/service.js';
 import { SoftAuthenticator } from '../helpers/webauthn.js';
+import type { Core } from '../../src/core.js';
 import { resetSecondFactor } from '../../src/second-factor/reset.js';
+import { createLogger } from '../../src/util/logger.js';
 import { call, dataOf } from './admin-fixtures.js';
 
 const RP_ID = 'node.example.com';
@@ -229,11 +231,118 @@ describe('Security: TOTP and recovery codes', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
+  it('wrong codes are limited per account: a new public_key for each guess still hits 429 after five (and it is logged)', async () => {
+    const t = await service();
+    const { secret } = await enrolTotp(t, await tokenOf(t));
+    const lines: Array<Record<string, unknown>> = [];
+    (t.svc.core as { log: Core['log'] }).log = createLogger('info', { write: (l: string) => lines.push(JSON.parse(l)) });
+    t.clock.advanceSeconds(30);
+    const guess = (i: number, extra: Record<string, unknown>) =>
+      t.post('/auth/token', {
+        auth_method: 'user_password',
+        public_key: `rotating-${i}`,
+        client_name: 'mero-js-sdk',
+        timestamp: 1_700_000_000,
+        provider_data: { username: 'admin', password: ADMIN.password, ...extra },
+      });
+    for (let i = 0; i < 5; i++) {
+      await expectErr(
+        await guess(i, { totp_code: '000000' }),
+        401,
+        'Authentication failed: Authentication failed: Wrong TOTP code',
+      );
+    }
+    // A wrong recovery code counts in the same bucket; the right TOTP code is refused while it is full.
+    const locked = await guess(5, { totp_code: codeAt(t, secret) });
+    await expectErr(locked, 429, 'Too many wrong second-factor codes for this account; please try again later');
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await guess(6, { recovery_code: 'aaaaa-bbbbb-ccccc-ddddd' })).status).toBe(429);
+    expect(lines.filter((l) => l.level === 'warn' && l.msg === 'second-factor codes rate-limited for this account')).toHaveLength(
+      2,
+    );
+    // After the window the right code signs in again.
+    t.clock.advanceSeconds(61);
+    expect((await guess(7, { totp_code: codeAt(t, secret) })).status).toBe(200);
+  });
+
   it('the step-up answer counts as a failure, so it is no unlimited password oracle', async () => {
     const t = await service();
     await enrolTotp(t, await tokenOf(t));
     for (let i = 0; i < 5; i++) expect((await login(t)).status).toBe(401);
     expect((await login(t)).status).toBe(429);
+  });
+});
+
+describe('Security: changing second factors needs a recent sign-in', () => {
+  const REAUTH = 'Changing second factors needs a recent sign-in: sign in again, then retry';
+  /** Every second-factor change, each with a body that would otherwise get past extraction. */
+  const CHANGES: Array<[string, string, unknown]> = [
+    ['POST', '/admin/passkeys/options', undefined],
+    [
+      'POST',
+      '/admin/passkeys',
+      {
+        attempt_id: 'x',
+        response: {
+          id: 'a',
+          rawId: 'a',
+          type: 'public-key',
+          response: { clientDataJSON: 'a', attestationObject: 'a' },
+          clientExtensionResults: {},
+        },
+      },
+    ],
+    ['DELETE', '/admin/passkeys/some-credential', undefined],
+    ['PUT', '/admin/second-factor', { second_factor: 'none' }],
+    ['POST', '/admin/totp', undefined],
+    ['POST', '/admin/totp/confirm', { code: '123456' }],
+  ];
+
+  it('a token whose session was opened longer ago than reauth_seconds is refused on every change; reading stays allowed', async () => {
+    const t = await service();
+    const token = await tokenOf(t);
+    t.clock.advanceSeconds(301); // the access token (30 minutes) is still valid; the sign-in is not recent
+    for (const [method, path, body] of CHANGES) {
+      await expectErr(await call(t, method, path, { token, ...(body === undefined ? {} : { body }) }), 403, REAUTH);
+    }
+    expect(await t.svc.core.store.scan('mfa:')).toEqual([]);
+    expect(await t.svc.core.store.scan('passkey:')).toEqual([]);
+    expect((await call(t, 'GET', '/admin/passkeys', { token })).status).toBe(200);
+    expect((await call(t, 'GET', '/admin/second-factor', { token })).status).toBe(200);
+  });
+
+  it('at exactly reauth_seconds the session still may; a refresh does not renew it, a new sign-in does', async () => {
+    const t = await service();
+    const first = await t.login();
+    t.clock.advanceSeconds(300);
+    expect((await call(t, 'POST', '/admin/totp', { token: first.access })).status).toBe(200);
+    t.clock.advanceSeconds(1800); // the access token expired: refresh the pair
+    const res = await t.post(
+      '/auth/refresh',
+      { access_token: first.access, refresh_token: first.refresh },
+      { host: 'localhost:3001' },
+    );
+    expect(res.status).toBe(200);
+    const refreshed = ((await res.json()) as { data: { access_token: string } }).data.access_token;
+    await expectErr(await call(t, 'POST', '/admin/totp', { token: refreshed }), 403, REAUTH);
+    await expectErr(
+      await call(t, 'PUT', '/admin/second-factor', { token: refreshed, body: { second_factor: 'none' } }),
+      403,
+      REAUTH,
+    );
+    // A fresh sign-in (a new session) may change second factors again.
+    const fresh = await tokenOf(t);
+    const { secret } = await enrolTotp(t, fresh);
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/);
+    expect((await call(t, 'GET', '/admin/second-factor', { token: refreshed })).status).toBe(200);
+  });
+
+  it('the window is second_factor.reauth_seconds', async () => {
+    const t = await makeTestService({ ...PASSKEY, second_factor: { reauth_seconds: 60 } });
+    services.push(t);
+    const token = await tokenOf(t);
+    t.clock.advanceSeconds(61);
+    await expectErr(await call(t, 'POST', '/admin/passkeys/options', { token }), 403, REAUTH);
   });
 });
 
@@ -298,6 +407,40 @@ describe('second factor: passkey required', () => {
     });
     t.clock.advanceSeconds(61); // past the rate-limit window of the step-up answers above
     expect((await login(t)).status).toBe(200);
+  });
+});
+
+describe('Security: confirming TOTP never weakens a passkey policy', () => {
+  it('with second_factor passkey, a confirmed TOTP enrolment leaves the policy at passkey; from none it becomes totp', async () => {
+    const t = await service();
+    const token = await tokenOf(t);
+    const auth = new SoftAuthenticator(RP_ID, ORIGIN);
+    const start = await dataOf<{ attempt_id: string; options: { challenge: string; user: { id: string } } }>(
+      await call(t, 'POST', '/admin/passkeys/options', { token }),
+    );
+    expect(
+      (
+        await call(t, 'POST', '/admin/passkeys', {
+          token,
+          body: { attempt_id: start.attempt_id, response: auth.register(start.options) },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await call(t, 'PUT', '/admin/second-factor', { token, body: { second_factor: 'passkey' } })).status).toBe(200);
+    await enrolTotp(t, token);
+    expect(await dataOf(await call(t, 'GET', '/admin/second-factor', { token }))).toMatchObject({
+      second_factor: 'passkey',
+      totp_enrolled: true,
+    });
+    // The password with a TOTP code is still no way around the passkey policy.
+    expect((await login(t, { totp_code: '123456' })).status).toBe(401);
+
+    const other = await service();
+    const otherToken = await tokenOf(other);
+    await enrolTotp(other, otherToken);
+    expect(await dataOf(await call(other, 'GET', '/admin/second-factor', { token: otherToken }))).toMatchObject({
+      second_factor: 'totp',
+    });
   });
 });
 

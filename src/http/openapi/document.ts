@@ -525,6 +525,11 @@ const NOT_AN_ACCOUNT = err(
   403,
   '`Second factors belong to an account: sign in with its username and password first` (a client-key token)',
 );
+/** A second-factor change from a session not opened by a sign-in within second_factor.reauth_seconds. */
+const REAUTH = err(
+  403,
+  '`Changing second factors needs a recent sign-in: sign in again, then retry` (the session behind the token was not opened by a sign-in within `second_factor.reauth_seconds`; refreshing does not count)',
+);
 
 /** An /admin operation: bearer auth, the middleware's answers, the caller headers, the route's permission. */
 function admin(method: string, path: string, op: Op): ZodOpenApiOperationObject {
@@ -684,6 +689,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
           '`Passkey registration refused: …` (origin, RP ID, signature, user verification), `The passkey challenge was already used: ask for new options`, `The passkey challenge has expired: ask for new options`, `The passkey challenge was issued to another account`, `This passkey is already registered`',
         ),
         NOT_AN_ACCOUNT,
+        REAUTH,
         err(404, '`Passkeys are not enabled on this node`'),
       ],
     }),
@@ -696,6 +702,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
       answers: [
         ok(r.ceremonyStart, 'The attempt id and the creation options (resident key and user verification required)'),
         NOT_AN_ACCOUNT,
+        REAUTH,
         err(404, '`Passkeys are not enabled on this node`'),
       ],
     }),
@@ -710,6 +717,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         ok(z.object({ deleted: z.literal(true) }), 'Removed'),
         err(400, '`This is the last passkey and the account requires one: change second_factor first`'),
         NOT_AN_ACCOUNT,
+        REAUTH,
         err(404, "`Passkey not found`: unknown, or another account's"),
       ],
     }),
@@ -730,6 +738,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         ...bodyErrors(false),
         err(400, '`Register a passkey first`, `Enrol TOTP first (POST /admin/totp)`, `Passkeys are not enabled on this node`'),
         NOT_AN_ACCOUNT,
+        REAUTH,
       ],
     }),
     'x-other-methods': otherMethods('GET,HEAD,PUT', true),
@@ -738,7 +747,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
     post: admin('POST', '/admin/totp', {
       id: 'startTotp',
       summary: 'Start (or restart) TOTP enrolment: a new seed, pending until confirmed',
-      answers: [ok(r.totpEnrolment, 'The seed, its otpauth URI and QR code'), NOT_AN_ACCOUNT],
+      answers: [ok(r.totpEnrolment, 'The seed, its otpauth URI and QR code'), NOT_AN_ACCOUNT, REAUTH],
     }),
     'x-other-methods': otherMethods('POST', true),
   },
@@ -755,6 +764,7 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
           '`Wrong code`, `This code was already used: wait for the next one`, `No TOTP enrolment in progress: start one first`, `The TOTP enrolment changed meanwhile: start again`',
         ),
         NOT_AN_ACCOUNT,
+        REAUTH,
       ],
     }),
     'x-other-methods': otherMethods('POST', true),

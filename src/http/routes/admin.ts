@@ -34,7 +34,7 @@ import {
   totpConfirmBody,
   updatePermissionsBody,
 } from '../schemas.js';
-import { accountOfKey } from '../../second-factor/account.js';
+import { accountOfKey, requireRecentSignIn } from '../../second-factor/account.js';
 import { finishRegistration, passkeyView, registrationOptions } from '../../second-factor/passkeys.js';
 import { deletePasskey, secondFactorStatus, setSecondFactor } from '../../second-factor/policy.js';
 import { confirmTotp, startTotpEnrolment } from '../../second-factor/totp.js';
@@ -187,25 +187,31 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   refuse('/admin/sessions/:sid');
 
   // Passkeys and second factors of the caller's own account (issue 13): no permission beyond a
-  // valid bearer of the account's root key (src/second-factor/account.ts).
+  // valid bearer of the account's root key (src/second-factor/account.ts). Changes also need a
+  // recent sign-in behind the token (second_factor.reauth_seconds); reading does not.
   const account = (c: Context) => accountOfKey(core, adminCaller(c).keyId);
+  const changingAccount = async (c: Context) => {
+    const found = await account(c);
+    await requireRecentSignIn(core, adminCaller(c).sid);
+    return found;
+  };
   app.get('/admin/passkeys', async (c) => {
     const { username, keyId } = await account(c);
     return ok(c, { passkeys: (await core.secondFactors.passkeys(username, keyId)).map(passkeyView) });
   });
   app.post('/admin/passkeys', async (c) => {
     const body = await readJsonBody(c, passkeyRegisterBody);
-    const view = await finishRegistration(core, await account(c), body);
+    const view = await finishRegistration(core, await changingAccount(c), body);
     auditNote(c).details = { credential: logSafe(view.credential_id.slice(0, 12)) };
     return ok(c, view);
   });
   refuse('/admin/passkeys');
-  app.post('/admin/passkeys/options', async (c) => ok(c, await registrationOptions(core, await account(c))));
+  app.post('/admin/passkeys/options', async (c) => ok(c, await registrationOptions(core, await changingAccount(c))));
   refuse('/admin/passkeys/options');
   app.delete('/admin/passkeys/:credential_id', async (c) => {
     const id = param(c, 'credential_id');
     auditNote(c).details = { credential: logSafe(id.slice(0, 12)) };
-    await deletePasskey(core, await account(c), id);
+    await deletePasskey(core, await changingAccount(c), id);
     return ok(c, { deleted: true });
   });
   refuse('/admin/passkeys/:credential_id');
@@ -213,14 +219,14 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
   app.put('/admin/second-factor', async (c) => {
     const body = await readJsonBody(c, secondFactorBody);
     auditNote(c).details = { second_factor: body.second_factor };
-    return ok(c, await setSecondFactor(core, await account(c), body.second_factor));
+    return ok(c, await setSecondFactor(core, await changingAccount(c), body.second_factor));
   });
   refuse('/admin/second-factor');
-  app.post('/admin/totp', async (c) => ok(c, await startTotpEnrolment(core, await account(c))));
+  app.post('/admin/totp', async (c) => ok(c, await startTotpEnrolment(core, await changingAccount(c))));
   refuse('/admin/totp');
   app.post('/admin/totp/confirm', async (c) => {
     const body = await readJsonBody(c, totpConfirmBody);
-    return ok(c, await confirmTotp(core, await account(c), body.code));
+    return ok(c, await confirmTotp(core, await changingAccount(c), body.code));
   });
   refuse('/admin/totp/confirm');
 
