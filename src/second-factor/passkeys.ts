@@ -1,13 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Core } from '../core.js';
 import { canonicalUsername } from '../auth/username.js';
@@ -17,6 +13,10 @@ import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
 import type { AccountRef } from './account.js';
 import type { PasskeyRecord, TakeChallenge } from './records.js';
+
+/** Loaded on first use: ~4 MB of heap that a node without passkeys never needs (issue 11). */
+const webauthn = () => import('@simplewebauthn/server');
+type WebAuthn = Awaited<ReturnType<typeof webauthn>>;
 
 /**
  * Passkeys (WebAuthn, issue 13) on @simplewebauthn/server: registration for a signed-in account,
@@ -68,7 +68,7 @@ export async function registrationOptions(
 ): Promise<CeremonyStart<PublicKeyCredentialCreationOptionsJSON>> {
   const { rpId, rpName, ttl } = enabled(core);
   const existing = await core.secondFactors.passkeys(account.username, account.keyId);
-  const options = await generateRegistrationOptions({
+  const options = await (await webauthn()).generateRegistrationOptions({
     rpName,
     rpID: rpId,
     userName: account.username,
@@ -124,9 +124,9 @@ export async function finishRegistration(
   if (taken.record.key_id !== account.keyId || taken.record.username !== account.username) {
     throw new AuthError('bad_request', 'The passkey challenge was issued to another account');
   }
-  let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>;
+  let verified: Awaited<ReturnType<WebAuthn['verifyRegistrationResponse']>>;
   try {
-    verified = await verifyRegistrationResponse({
+    verified = await (await webauthn()).verifyRegistrationResponse({
       response: body.response as RegistrationResponseJSON,
       expectedChallenge: taken.record.challenge,
       expectedOrigin: origins,
@@ -190,7 +190,11 @@ export async function loginOptions(
   // Accounts are stored under their canonical username (src/auth/username.ts): `Admin` is `admin`.
   const canonical = username === undefined ? undefined : canonicalUsername(username);
   const bound = canonical === undefined ? null : canonical.ok ? canonical.name : username;
-  const options = await generateAuthenticationOptions({ rpID: rpId, userVerification: 'required', timeout: ttl * 1000 });
+  const options = await (await webauthn()).generateAuthenticationOptions({
+    rpID: rpId,
+    userVerification: 'required',
+    timeout: ttl * 1000,
+  });
   const attemptId = b64url(randomBytes(18));
   await core.secondFactors.putChallenge(attemptId, {
     purpose: 'login',
@@ -243,9 +247,9 @@ export async function verifyPasskeyLogin(
   const key = await core.keys.getRoot(credential.key_id);
   if (key === undefined || !isValidKey(key, now)) throw unknown;
 
-  let info: Awaited<ReturnType<typeof verifyAuthenticationResponse>>['authenticationInfo'];
+  let info: Awaited<ReturnType<WebAuthn['verifyAuthenticationResponse']>>['authenticationInfo'];
   try {
-    const verified = await verifyAuthenticationResponse({
+    const verified = await (await webauthn()).verifyAuthenticationResponse({
       response: data.response,
       expectedChallenge: taken.record.challenge,
       expectedOrigin: origins,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import * as OTPAuth from 'otpauth';
-import QRCode from 'qrcode';
 import type { Core } from '../core.js';
 import { AuthError } from '../errors.js';
 import { nowSeconds } from '../util/clock.js';
@@ -54,6 +53,8 @@ export async function startTotpEnrolment(core: Core, account: AccountRef): Promi
   const secret = new OTPAuth.Secret({ size: 20 }).base32;
   const totp = totpFor(core, account.username, secret);
   const uri = totp.toString();
+  // Loaded on first enrolment, not at start (issue 11: memory).
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
   await core.accountLock.run(async () => {
     const rec = (await core.secondFactors.policy(account.username, account.keyId)) ?? emptySecondFactor(account.keyId, now);
