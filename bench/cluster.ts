@@ -4,7 +4,7 @@
 // long a revocation acknowledged by A takes to be refused by B (p50/p99). Numbers only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFlagsOf } from '../scripts/node-flags.mjs';
@@ -17,17 +17,6 @@ const SESSIONS = Number(process.env.BENCH_REFRESH_SESSIONS ?? 3000);
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 200);
 const root = new URL('..', import.meta.url).pathname;
 const PASSWORD = 'bench-password-123';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
-    });
-  });
-}
 
 interface Instance {
   url: string;

@@ -8,7 +8,7 @@
 // BENCH_ROUNDS (default 3).
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFlagsOf } from '../scripts/node-flags.mjs';
@@ -34,17 +34,6 @@ if (!existsSync(cli)) {
 if (process.platform !== 'linux' || !has('taskset') || !has('wrk') || availableParallelism() < 2) {
   console.log('\nvalidate during a login flood, service on its own core: skipped (needs Linux, taskset, wrk, 2 cores)');
   process.exit(0);
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function startService(work, port, nice) {

@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request, Agent } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFlagsOf } from '../scripts/node-flags.mjs';
@@ -34,17 +34,6 @@ const { encodeJson } = await import(dist('storage/store.js'));
 
 const KEK = 'bench-memory-kek';
 const PASSWORD = 'bench-password-123';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // Loaded into the measured service: on SIGUSR2 it collects garbage and prints the heap figures,
 // so what is live can be told apart from what the heap or the allocator merely keeps.

@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFlagsOf } from '../scripts/node-flags.mjs';
@@ -19,17 +19,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '8,20').split(',').map(Number);
 const root = new URL('..', import.meta.url).pathname;
 const PASSWORD = 'bench-password-123';
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(args, { env, cwd }) {
   const child = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
