@@ -56,14 +56,12 @@ export async function revokeClientsOps(
  * authenticator can be registered again for the account's next key.
  */
 export async function secondFactorsOfKeyOps(
-  users: Pick<UserStore, 'list'>,
+  users: Pick<UserStore, 'usernamesOfKey'>,
   factors: SecondFactorStore,
   keyId: string,
 ): Promise<BatchOp[]> {
   const ops: BatchOp[] = [];
-  for (const [username, user] of await users.list()) {
-    if (user.key_id === keyId) ops.push(...(await factors.keyOps(username, keyId)));
-  }
+  for (const username of await users.usernamesOfKey(keyId)) ops.push(...(await factors.keyOps(username, keyId)));
   return ops;
 }
 

@@ -32,4 +32,9 @@ export class UserStore {
       JSON.parse(Buffer.from(v).toString('utf8')) as UserRecord,
     ]);
   }
+
+  /** The usernames whose record points at root key `keyId` (a scan: users are few). */
+  async usernamesOfKey(keyId: string): Promise<string[]> {
+    return (await this.list()).filter(([, user]) => user.key_id === keyId).map(([username]) => username);
+  }
 }

@@ -14,11 +14,9 @@ export interface AccountRef {
  * (user records); a client key or a mock key has none, and is refused.
  */
 export async function accountOfKey(core: Core, keyId: string): Promise<AccountRef> {
-  for (const [username, user] of await core.users.list()) {
-    if (user.key_id !== keyId) continue;
-    const key = await core.keys.getRoot(keyId);
-    if (key !== undefined && isValidKey(key, nowSeconds(core.clock))) return { username, keyId };
-  }
+  const [username] = await core.users.usernamesOfKey(keyId);
+  const key = username === undefined ? undefined : await core.keys.getRoot(keyId);
+  if (username !== undefined && key !== undefined && isValidKey(key, nowSeconds(core.clock))) return { username, keyId };
   throw new AuthError('forbidden', 'Second factors belong to an account: sign in with its username and password first');
 }
 
