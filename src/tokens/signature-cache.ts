@@ -1,6 +1,6 @@
 import type { webcrypto } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import { getHeapStatistics } from 'node:v8';
+import { cacheBudgetBytes } from '../storage/cache.js';
 import type { SignatureCache, SignatureCacheEntry } from './verify.js';
 
 interface Slot {
@@ -10,20 +10,17 @@ interface Slot {
 
 // What one entry holds besides the token text: the payload, the checked claims, the map slot.
 const ENTRY_OVERHEAD_BYTES = 1024;
-const MB = 1024 * 1024;
 
 /** An entry's approximate footprint: the token (one byte per character) twice over, plus the rest. */
 const sizeOf = (slot: Slot): number => 2 * slot.token.length + ENTRY_OVERHEAD_BYTES;
 
 /**
- * The byte budget when `jwt.verified_cache_mb` is 0 (auto): 1 % of the heap limit, between 4 and
- * 8 MB (about 4k typical tokens; src/storage/cache.ts's cacheBudgetBytes says why 8). A miss
- * costs one synchronous HMAC and a JSON parse (tens of microseconds), so the cache only has to
- * hold the hot working set, never every token ever seen.
+ * The byte budget when `jwt.verified_cache_mb` is 0 (auto): the same rule as the store cache's
+ * (cacheBudgetBytes: 1 % of the heap limit, 4–8 MB, about 4k typical tokens). A miss costs one
+ * synchronous HMAC and a JSON parse (tens of microseconds), so the cache only has to hold the hot
+ * working set, never every token ever seen.
  */
-export function autoBudgetBytes(heapLimit = getHeapStatistics().heap_size_limit): number {
-  return Math.min(8 * MB, Math.max(4 * MB, Math.floor(heapLimit * 0.01)));
-}
+export const autoBudgetBytes: (heapLimit?: number) => number = cacheBudgetBytes;
 
 /**
  * Tokens whose HMAC already verified, keyed by the exact token string, least recently used
