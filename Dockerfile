@@ -33,7 +33,8 @@ VOLUME /data
 EXPOSE 3001
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:3001/auth/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# The flags of src/cli.ts's first line (scripts/node-flags.mjs): a small young generation keeps the
-# heap's reserve, and so the RSS, small (README, Performance).
+# The environment and flags of src/cli.ts's first line (scripts/node-flags.mjs): at most two malloc
+# arenas and a small young generation keep the RSS small (README, Performance).
+ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["node", "--max-semi-space-size=4", "dist/cli.js"]
 CMD ["serve"]

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFlagsOf } from '../scripts/node-flags.mjs';
+import { launchOf } from '../scripts/node-flags.mjs';
 import autocannon from 'autocannon';
 import { createDatabase, postgresMissing, startCluster } from '../test/helpers/pg-cluster.js';
 
@@ -25,15 +25,12 @@ interface Instance {
 
 async function startService(env: Record<string, string>, cwd: string): Promise<Instance> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`],
-    {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const launch = launchOf(join(root, 'dist/cli.js'));
+  const child = spawn(process.execPath, [...launch.flags, join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+    cwd,
+    env: { ...process.env, ...launch.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   await new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFlagsOf } from '../scripts/node-flags.mjs';
+import { launchOf } from '../scripts/node-flags.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -37,10 +37,12 @@ if (process.platform !== 'linux' || !has('taskset') || !has('wrk') || availableP
 }
 
 async function startService(work, port, nice) {
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlagsOf(cli), cli, '--bind', `127.0.0.1:${port}`], {
+  const launch = launchOf(cli);
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...launch.flags, cli, '--bind', `127.0.0.1:${port}`], {
     cwd: work,
     env: {
       ...process.env,
+      ...launch.env,
       AUTH__SERVER__THREADPOOL_NICE: String(nice),
       MERO_AUTH_ADMIN_USER: 'bench',
       MERO_AUTH_ADMIN_PASSWORD: PASSWORD,

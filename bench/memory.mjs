@@ -15,7 +15,7 @@ import { request, Agent } from 'node:http';
 import { freePort } from './free-port.mjs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFlagsOf } from '../scripts/node-flags.mjs';
+import { launchOf } from '../scripts/node-flags.mjs';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 100_000);
 const EXPIRED = Number(process.env.BENCH_EXPIRED ?? 20_000);
@@ -45,15 +45,12 @@ const PROBE = `data:text/javascript,${encodeURIComponent(
 /** Starts the CLI; `waitFor(re)` resolves once its log output matches. */
 function startService(work, port, env = {}, probe = false) {
   const flags = probe ? ['--expose-gc', '--import', PROBE] : [];
-  const child = spawn(
-    process.execPath,
-    [...nodeFlagsOf(dist('cli.js')), ...flags, dist('cli.js'), '--bind', `127.0.0.1:${port}`],
-    {
-      cwd: work,
-      env: { ...process.env, MERO_AUTH_SECRET_KEK: KEK, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const launch = launchOf(dist('cli.js'));
+  const child = spawn(process.execPath, [...launch.flags, ...flags, dist('cli.js'), '--bind', `127.0.0.1:${port}`], {
+    cwd: work,
+    env: { ...process.env, ...launch.env, MERO_AUTH_SECRET_KEK: KEK, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters = [];
   const onData = (d) => {

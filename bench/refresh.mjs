@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { freePort } from './free-port.mjs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { nodeFlagsOf } from '../scripts/node-flags.mjs';
+import { launchOf } from '../scripts/node-flags.mjs';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 4000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -136,9 +136,11 @@ const results = [];
 let svc;
 try {
   const port = await freePort();
-  svc = await start([...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+  const launch = launchOf(join(root, 'dist/cli.js'));
+  svc = await start([...launch.flags, join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
     cwd: work,
     env: {
+      ...launch.env,
       MERO_AUTH_ADMIN_USER: 'bench',
       MERO_AUTH_ADMIN_PASSWORD: PASSWORD,
       AUTH__STORAGE__TYPE: 'level',

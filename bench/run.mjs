@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { freePort } from './free-port.mjs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { nodeFlagsOf } from '../scripts/node-flags.mjs';
+import { launchOf } from '../scripts/node-flags.mjs';
 import autocannon from 'autocannon';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -55,9 +55,10 @@ try {
   const hello = await start([join(root, 'bench/hello.mjs'), String(helloPort)], { ready: /READY/ });
   const port = await freePort();
   const password = 'bench-password-123';
-  const svc = await start([...nodeFlagsOf(join(root, 'dist/cli.js')), join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
+  const launch = launchOf(join(root, 'dist/cli.js'));
+  const svc = await start([...launch.flags, join(root, 'dist/cli.js'), '--bind', `127.0.0.1:${port}`], {
     cwd: work,
-    env: { MERO_AUTH_ADMIN_USER: 'bench', MERO_AUTH_ADMIN_PASSWORD: password },
+    env: { ...launch.env, MERO_AUTH_ADMIN_USER: 'bench', MERO_AUTH_ADMIN_PASSWORD: password },
     ready: /listening on/,
   });
   const base_url = `http://127.0.0.1:${port}`;

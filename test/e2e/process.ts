@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject, onTestFinished } from 'vitest';
-import { nodeFlagsOf } from '../../scripts/node-flags.mjs';
+import { launchOf } from '../../scripts/node-flags.mjs';
 
 /** The compiled CLI of this run (test/global-setup.ts). */
 export function cliPath(): string {
@@ -110,10 +110,12 @@ export class CliProcess {
   private readonly lineWaiters = new Set<() => void>();
 
   constructor(readonly opts: SpawnOptions) {
-    // With the flags of the CLI's first line, as `npx mero-auth`, npm start and the image run it.
-    this.child = spawn(process.execPath, [...nodeFlagsOf(cliPath()), cliPath(), ...(opts.args ?? [])], {
+    // With the environment and flags of the CLI's first line, as `npx mero-auth`, npm start and
+    // the image run it.
+    const launch = launchOf(cliPath());
+    this.child = spawn(process.execPath, [...launch.flags, cliPath(), ...(opts.args ?? [])], {
       cwd: opts.cwd,
-      env: childEnv(opts.env ?? {}),
+      env: childEnv({ ...launch.env, ...opts.env }),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.child.stdout?.setEncoding('utf8');
