@@ -169,7 +169,7 @@ try {
     `validate with many live tokens: ${distinct.map(([n, r]) => `${n.toLocaleString('en-US')} → ${pct(r.requests.average / one.requests.average)}`).join(', ')} of the 1,000-token rate`,
   );
   console.log(
-    `validate p99 during a login flood: ${flooded.latency.p99} ms vs ${quiet.latency.p99} ms quiet (×${(flooded.latency.p99 / Math.max(quiet.latency.p99, 0.01)).toFixed(1)}, target < 2×); throughput ${pct(flooded.requests.average / quiet.requests.average)} of quiet`,
+    `validate p99 during a login flood: ${flooded.latency.p99} ms vs ${quiet.latency.p99} ms quiet (×${(flooded.latency.p99 / Math.max(quiet.latency.p99, 0.01)).toFixed(1)}); throughput ${pct(flooded.requests.average / quiet.requests.average)} of quiet — load generator on the service's cores; the < 2× goal is bench/flood.mjs's service-on-its-own-core figure`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
