@@ -20,6 +20,7 @@ import {
 } from 'zod-openapi';
 import { determineRequiredPermissions, renderPermission } from '../../permissions/index.js';
 import { VERSION } from '../../version.js';
+import { allowOf } from '../routes/admin-table.js';
 import {
   clientKeyBody,
   loginBody,
@@ -546,7 +547,7 @@ function adminGetAndHead(path: string, op: Op) {
   };
 }
 
-const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
+const ADMIN_OPERATIONS: Record<string, ZodOpenApiPathItemObject> = {
   '/admin/revoke': {
     post: admin('POST', '/admin/revoke', {
       id: 'revokeKey',
@@ -560,7 +561,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to revoke tokens: …`'),
       ],
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/keys': {
     ...adminGetAndHead('/admin/keys', {
@@ -586,7 +586,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(503, '`Too many concurrent login attempts; please try again later`', { 'Retry-After': required(RETRY_AFTER) }),
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD,POST', true),
   },
   '/admin/keys/clients': {
     ...adminGetAndHead('/admin/keys/clients', {
@@ -594,7 +593,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
       summary: 'Every client key, revoked ones included',
       answers: [ok(z.array(r.clientKeyRow), 'The client keys by client id'), err(500, '`Failed to list client keys`')],
     }),
-    'x-other-methods': otherMethods('GET,HEAD', true),
   },
   '/admin/client-key': {
     post: admin('POST', '/admin/client-key', {
@@ -615,7 +613,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         NO_STORE,
       ),
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/identity': {
     ...adminGetAndHead('/admin/identity', {
@@ -623,7 +620,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
       summary: 'Service identity',
       answers: [ok(r.identity, 'The identity')],
     }),
-    'x-other-methods': otherMethods('GET,HEAD', true),
   },
   '/admin/metrics': {
     ...adminGetAndHead('/admin/metrics', {
@@ -631,7 +627,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
       summary: 'Counters since start (JSON)',
       answers: [ok(r.adminMetrics, 'The counters')],
     }),
-    'x-other-methods': otherMethods('GET,HEAD', true),
   },
   '/admin/sessions': {
     ...adminGetAndHead('/admin/sessions', {
@@ -642,7 +637,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to list sessions: Storage error: …`'),
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD', true),
   },
   '/admin/sessions/revoke-all': {
     post: admin('POST', '/admin/sessions/revoke-all', {
@@ -656,7 +650,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to end sessions: Storage error: …`'),
       ],
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/sessions/{sid}': {
     delete: admin('DELETE', '/admin/sessions/{sid}', {
@@ -669,7 +662,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to end session: Storage error: …`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/passkeys': {
     ...adminGetAndHead('/admin/passkeys', {
@@ -693,7 +685,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(404, '`Passkeys are not enabled on this node`'),
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD,POST', true),
   },
   '/admin/passkeys/options': {
     post: admin('POST', '/admin/passkeys/options', {
@@ -706,7 +697,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(404, '`Passkeys are not enabled on this node`'),
       ],
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/passkeys/{credential_id}': {
     delete: admin('DELETE', '/admin/passkeys/{credential_id}', {
@@ -721,7 +711,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(404, "`Passkey not found`: unknown, or another account's"),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/second-factor': {
     ...adminGetAndHead('/admin/second-factor', {
@@ -741,7 +730,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         REAUTH,
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD,PUT', true),
   },
   '/admin/totp': {
     post: admin('POST', '/admin/totp', {
@@ -749,7 +737,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
       summary: 'Start (or restart) TOTP enrolment: a new seed, pending until confirmed',
       answers: [ok(r.totpEnrolment, 'The seed, its otpauth URI and QR code'), NOT_AN_ACCOUNT, REAUTH],
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/totp/confirm': {
     post: admin('POST', '/admin/totp/confirm', {
@@ -767,7 +754,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         REAUTH,
       ],
     }),
-    'x-other-methods': otherMethods('POST', true),
   },
   '/admin/keys/{key_id}': {
     delete: admin('DELETE', '/admin/keys/{key_id}', {
@@ -781,7 +767,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to check root keys`, `Failed to get root key`, `Failed to update root key`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/keys/{key_id}/clients/{client_id}': {
     delete: admin('DELETE', '/admin/keys/{key_id}/clients/{client_id}', {
@@ -795,7 +780,6 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to get client key`, `Failed to revoke client key`'),
       ],
     }),
-    'x-other-methods': otherMethods('DELETE', true, true),
   },
   '/admin/keys/{key_id}/permissions': {
     ...adminGetAndHead('/admin/keys/{key_id}/permissions', {
@@ -825,9 +809,20 @@ const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = {
         err(500, '`Failed to get key`, `Failed to update key permissions`'),
       ],
     }),
-    'x-other-methods': otherMethods('GET,HEAD,PUT', true, true),
   },
 };
+
+/**
+ * `x-other-methods` of each `/admin` path from the `Allow` lists the routes answer with
+ * (src/http/routes/admin.ts), so the two cannot disagree; a parameterised path can also be a 404.
+ */
+const ADMIN_PATHS: Record<string, ZodOpenApiPathItemObject> = Object.fromEntries(
+  Object.entries(ADMIN_OPERATIONS).map(([path, item]) => {
+    const allow = allowOf(path.replace(/\{(\w+)\}/g, ':$1'));
+    if (!allow) throw new Error(`OpenAPI: ${path} is not in the /admin route table`);
+    return [path, { ...item, 'x-other-methods': otherMethods(allow, true, path.includes('{')) }];
+  }),
+);
 
 // ── The document ──────────────────────────────────────────────────────────────────────────────
 
