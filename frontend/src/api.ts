@@ -255,13 +255,23 @@ export interface SessionRow {
   current: boolean;
 }
 
-/** `GET /admin/sessions`: the account's live sessions. */
-export async function listSessions(): Promise<SessionRow[]> {
-  const res = await authed('/admin/sessions', { method: 'GET' });
+/** One page of `GET /admin/sessions`: `next_cursor` fetches the next, null on the last. */
+export interface SessionPage {
+  sessions: SessionRow[];
+  next_cursor: string | null;
+}
+
+/** `GET /admin/sessions`: one page of the account's live sessions, the most recently active first. */
+export async function listSessions(cursor?: string): Promise<SessionPage> {
+  const query = cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+  const res = await authed(`/admin/sessions${query}`, { method: 'GET' });
   const json = await readJson(res);
-  const rows = (json?.data as { sessions?: unknown } | undefined)?.sessions;
-  if (!res.ok || !Array.isArray(rows)) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
-  return rows as SessionRow[];
+  const data = json?.data as { sessions?: unknown; next_cursor?: unknown } | undefined;
+  if (!res.ok || !Array.isArray(data?.sessions)) throw new ApiError(messageOf(json, res), res.status, retryAfter(res));
+  return {
+    sessions: data.sessions as SessionRow[],
+    next_cursor: typeof data.next_cursor === 'string' ? data.next_cursor : null,
+  };
 }
 
 /** `DELETE /admin/sessions/:sid`; ending the page's own session forgets it here too. */

@@ -518,6 +518,9 @@ function sessionsView(session: Session): void {
   const back = button(t('btn.back'), t('btn.back'), 'secondary', { onclick: () => consent(session) });
   const everywhere = button(t('btn.everywhere'), t('btn.signingOut'), 'danger');
   const list = h('ul', { class: 'sessions', 'aria-busy': 'true' });
+  const more = button(t('btn.moreSessions'), t('btn.loadingMore'), 'secondary small');
+  more.hidden = true;
+  let next: string | null = null;
   let busy = false;
   const ended = (e: unknown): boolean => {
     if (!(e instanceof SessionEnded)) return false;
@@ -564,16 +567,30 @@ function sessionsView(session: Session): void {
       revoke,
     );
   };
-  async function load(): Promise<void> {
+  /** The first page (after a revoke too), or the page after `cursor` appended below the rest. */
+  async function load(cursor?: string): Promise<void> {
     list.setAttribute('aria-busy', 'true');
     try {
-      const rows = await listSessions();
-      list.replaceChildren(...rows.map(row));
+      const page = await listSessions(cursor);
+      const rows = page.sessions.map(row);
+      if (cursor === undefined) list.replaceChildren(...rows);
+      else list.append(...rows);
+      next = page.next_cursor;
+      more.hidden = next === null;
       list.removeAttribute('aria-busy');
     } catch (e) {
       if (!ended(e)) showError(messageOf(e));
     }
   }
+  more.addEventListener('click', () => {
+    if (busy || next === null) return;
+    busy = true;
+    pending(more, [more, everywhere, back], true);
+    void load(next).finally(() => {
+      busy = false;
+      pending(more, [more, everywhere, back], false);
+    });
+  });
   everywhere.addEventListener('click', () => {
     if (busy) return;
     busy = true;
@@ -597,6 +614,7 @@ function sessionsView(session: Session): void {
     ),
     h('p', { class: 'muted' }, t('sessions.intro')),
     list,
+    more,
     h('div', { class: 'actions' }, everywhere, back),
   );
   showStatus(t('sessions.loading'));

@@ -100,6 +100,28 @@ export const revokeAllSessionsBody = defineBody({
   schema: z.object({ keep_current: z.boolean().nullish() }).meta({ id: 'RevokeAllSessionsRequest' }),
 });
 
+/** `GET /admin/sessions` paging (an addition): rows per page by default and at most. */
+export const SESSIONS_PAGE = { default: 100, max: 500 } as const;
+
+/**
+ * `GET /admin/sessions?limit=&cursor=`: both optional. A `limit` outside 1–500 or a cursor this
+ * service did not issue is a 400, never a silently different page.
+ */
+export const sessionsQuery = z
+  .object({
+    limit: z
+      .string()
+      .regex(/^[1-9][0-9]{0,2}$/)
+      .refine((v) => Number(v) <= SESSIONS_PAGE.max)
+      .optional()
+      .meta({ description: `Rows per page, 1–${SESSIONS_PAGE.max} (default ${SESSIONS_PAGE.default})` }),
+    cursor: z
+      .string()
+      .optional()
+      .meta({ description: 'The `next_cursor` of the previous page, unchanged; without it, the first page' }),
+  })
+  .meta({ id: 'SessionsQuery' });
+
 // ── Passkeys and second factors (issue 13) ────────────────────────────────────────────────────
 
 /** A WebAuthn response as @simplewebauthn/browser sends it; the library checks the inside. */

@@ -78,8 +78,47 @@ async function liveSessions(core: Core, caller: SessionCaller, now: number): Pro
   return out;
 }
 
-/** `GET /admin/sessions`: the live sessions in scope, the most recently active first. */
-export async function listAccountSessions(core: Core, caller: SessionCaller): Promise<SessionRow[]> {
+/** One page of `GET /admin/sessions`. */
+export interface SessionPage {
+  sessions: SessionRow[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+/** Where a page starts: after the row with this activity time and sid (the listing's order). */
+export interface SessionCursor {
+  active: number;
+  sid: string;
+}
+
+const activeOf = (r: SessionRow): number => r.last_refresh_at ?? r.created_at;
+
+/** Most recently active first, then by sid: a total order, so a cursor names one place in it. */
+const byActivity = (a: SessionRow, b: SessionRow): number =>
+  activeOf(b) - activeOf(a) || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0);
+
+/** The cursor after `row`: opaque to clients (base64url of `<active>.<sid>`). */
+export function encodeSessionCursor(row: SessionRow): string {
+  return Buffer.from(`${activeOf(row)}.${row.sid}`, 'utf8').toString('base64url');
+}
+
+/** A cursor this service issued, or undefined for anything else. */
+export function decodeSessionCursor(cursor: string): SessionCursor | undefined {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+  const m = /^(\d{1,15})\.([^\s]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return m ? { active: Number(m[1]), sid: m[2] as string } : undefined;
+}
+
+/**
+ * `GET /admin/sessions`: the live sessions in scope, the most recently active first, `limit` at
+ * a time from `after` on. A session refreshed between two pages moves to the top: it may then be
+ * missed by a later page, never listed twice on one.
+ */
+export async function listAccountSessions(
+  core: Core,
+  caller: SessionCaller,
+  page: { limit: number; after?: SessionCursor | undefined },
+): Promise<SessionPage> {
   const now = nowSeconds(core.clock);
   let sessions: Array<[string, SessionRecord]>;
   try {
@@ -87,18 +126,23 @@ export async function listAccountSessions(core: Core, caller: SessionCaller): Pr
   } catch (e) {
     throw new AuthError('internal', `Failed to list sessions: Storage error: ${messageOf(e)}`, { cause: e });
   }
-  const rows = sessions.map(
-    ([sid, rec]): SessionRow => ({
-      sid,
-      client_name: rec.client_name ?? null,
-      created_at: rec.created_at,
-      last_refresh_at: rec.last_refresh_at ?? null,
-      address: rec.address ?? null,
-      current: sid === caller.sid,
-    }),
-  );
-  const active = (r: SessionRow) => r.last_refresh_at ?? r.created_at;
-  return rows.sort((a, b) => active(b) - active(a) || (a.sid < b.sid ? -1 : a.sid > b.sid ? 1 : 0));
+  const { after } = page;
+  const rows = sessions
+    .map(
+      ([sid, rec]): SessionRow => ({
+        sid,
+        client_name: rec.client_name ?? null,
+        created_at: rec.created_at,
+        last_refresh_at: rec.last_refresh_at ?? null,
+        address: rec.address ?? null,
+        current: sid === caller.sid,
+      }),
+    )
+    .filter((r) => after === undefined || activeOf(r) < after.active || (activeOf(r) === after.active && r.sid > after.sid))
+    .sort(byActivity);
+  const shown = rows.slice(0, page.limit);
+  const last = shown[shown.length - 1];
+  return { sessions: shown, next_cursor: rows.length > page.limit && last ? encodeSessionCursor(last) : null };
 }
 
 /** Whether key `keyId` is the caller's key or a client key below it (walking up its chain). */

@@ -99,6 +99,29 @@ describeInBrowser('Login page additions (issue 12) in Chromium', () => {
     expect((await validate(node.url, mine.access_token)).status).toBe(403);
   });
 
+  it('more than a page of sessions: the first 100, then Show more sessions appends the rest and goes away', async () => {
+    await open();
+    // 100 sessions elsewhere (meroctl, scripts), eight logins at a time, then the page's own.
+    for (let i = 0; i < 100; i += 8) {
+      await Promise.all(Array.from({ length: Math.min(8, 100 - i) }, () => loginOk(node.url, 'admin', ADMIN_PASSWORD)));
+    }
+    await page.goto(loginUrl(node, { 'callback-url': `${app.origin}/cb`, permissions: 'blob:get' }));
+    await signIn();
+    await page.getByRole('button', { name: 'Sessions' }).click();
+    await page.locator('.sessions:not([aria-busy])').waitFor();
+    const rows = page.locator('.session');
+    expect(await rows.count()).toBe(100);
+    const more = page.getByRole('button', { name: 'Show more sessions' });
+    await more.click();
+    await more.waitFor({ state: 'hidden' });
+    expect(await rows.count()).toBe(101);
+    const sids = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-sid')));
+    expect(new Set(sids).size).toBe(101);
+    expect(await page.locator('.session .badge.current').count()).toBe(1);
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByText('You are signed out everywhere.').waitFor();
+  });
+
   it('Revoke on the current session signs this page out; Back returns to the request', async () => {
     await open();
     await page.goto(loginUrl(node, { 'callback-url': `${app.origin}/cb`, permissions: 'blob:get' }));

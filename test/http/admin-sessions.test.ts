@@ -85,6 +85,7 @@ describe('GET /admin/sessions', () => {
           current: true,
         },
       ],
+      next_cursor: null,
     });
   });
 
@@ -179,6 +180,146 @@ describe('GET /admin/sessions', () => {
     const long = await w.t.login({ client_name: `x${'y'.repeat(400)}` });
     const row = (await list(w, long.access)).find((r) => r.current);
     expect(row?.client_name).toBe(`x${'y'.repeat(255)}`);
+  });
+});
+
+interface Page {
+  sessions: Row[];
+  next_cursor: string | null;
+}
+
+const page = async (w: AdminWorld, token: string, query: string): Promise<Page> =>
+  dataOf<Page>(await call(w.t, 'GET', `/admin/sessions?${query}`, { token }));
+
+/** `n` (< 1000) sessions of the admin opened straight in the store, one second apart, older than any login of the test. */
+async function seedSessions(w: AdminWorld, n: number): Promise<string[]> {
+  const { core } = w.t.svc;
+  const start = nowSeconds(w.t.clock);
+  const sids: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const opened = core.sessions.openOps(w.adminId, start + 100_000, start - 1000 + i, { clientName: `seed-${i}` });
+    await core.store.batch(opened.ops);
+    sids.push(opened.sid);
+  }
+  return sids;
+}
+
+describe('GET /admin/sessions: pages', () => {
+  it('limit and next_cursor walk the whole listing in order, each session once; the last page has next_cursor null', async () => {
+    const w = await world();
+    await seedSessions(w, 6);
+    const all = await list(w, w.admin.access);
+    expect(all).toHaveLength(7);
+    const seen: Row[] = [];
+    const cursors: Array<string | null> = [];
+    let query = 'limit=3';
+    for (;;) {
+      const p = await page(w, w.admin.access, query);
+      expect(p.sessions.length).toBeLessThanOrEqual(3);
+      seen.push(...p.sessions);
+      cursors.push(p.next_cursor);
+      if (p.next_cursor === null) break;
+      query = `limit=3&cursor=${encodeURIComponent(p.next_cursor)}`;
+    }
+    expect(seen).toEqual(all);
+    expect(cursors.map((c) => c === null)).toEqual([false, false, true]);
+  });
+
+  it('a page that ends exactly at the last session has next_cursor null (no empty page to fetch)', async () => {
+    const w = await world();
+    await seedSessions(w, 3);
+    expect(await page(w, w.admin.access, 'limit=4')).toMatchObject({ next_cursor: null });
+    expect((await page(w, w.admin.access, 'limit=4')).sessions).toHaveLength(4);
+  });
+
+  it('without limit: 100 rows and a cursor to the rest', async () => {
+    const w = await world();
+    await seedSessions(w, 120);
+    const first = await page(w, w.admin.access, '');
+    expect(first.sessions).toHaveLength(100);
+    expect(first.next_cursor).not.toBeNull();
+    const rest = await page(w, w.admin.access, `cursor=${first.next_cursor}`);
+    expect(rest.sessions).toHaveLength(21);
+    expect(rest.next_cursor).toBeNull();
+    expect(new Set([...first.sessions, ...rest.sessions].map((r) => r.sid)).size).toBe(121);
+    expect((await page(w, w.admin.access, 'limit=500')).sessions).toHaveLength(121);
+  });
+
+  it('sessions with the same activity time are ordered by sid, so a cursor between them loses none', async () => {
+    const w = await world();
+    const { core } = w.t.svc;
+    const now = nowSeconds(w.t.clock);
+    for (let i = 0; i < 5; i++) await core.store.batch(core.sessions.openOps(w.adminId, now + 100_000, now).ops);
+    const all = await list(w, w.admin.access);
+    expect(all).toHaveLength(6);
+    const tied = all.map((r) => r.sid);
+    expect(tied).toEqual([...tied].sort());
+    const first = await page(w, w.admin.access, 'limit=2');
+    const second = await page(w, w.admin.access, `limit=10&cursor=${first.next_cursor}`);
+    expect([...first.sessions, ...second.sessions]).toEqual(all);
+  });
+
+  it('a session refreshed between two pages moves to the top and is not listed twice', async () => {
+    const w = await world();
+    w.t.clock.advanceSeconds(1);
+    const other = await w.t.login();
+    await seedSessions(w, 2);
+    const first = await page(w, other.access, 'limit=2');
+    expect(first.sessions.map((r) => r.sid)).toEqual([sidOf(other.access), sidOf(w.admin.access)]);
+    const { jwt } = w.t.svc.config;
+    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
+    const refreshed = await w.t.post(
+      '/auth/refresh',
+      { access_token: w.admin.access, refresh_token: w.admin.refresh },
+      { host: 'localhost:3001' },
+    );
+    expect(refreshed.status).toBe(200);
+    const token = (JSON.parse(await refreshed.text()) as { data: { access_token: string } }).data.access_token;
+    const second = await page(w, token, `limit=10&cursor=${first.next_cursor}`);
+    // The two seeded sessions, not the refreshed one a second time.
+    expect(second.sessions.map((r) => r.client_name)).toEqual(['seed-1', 'seed-0']);
+    expect((await list(w, token)).map((r) => r.sid).slice(0, 2)).toEqual([sidOf(w.admin.access), sidOf(other.access)]);
+  });
+
+  it('a cursor only says where to start: another account cannot list the admin’s sessions with it', async () => {
+    const w = await world();
+    await seedSessions(w, 3);
+    const first = await page(w, w.admin.access, 'limit=1');
+    w.t.clock.advanceSeconds(1);
+    const bob = await otherAccount(w);
+    // bob's session is newer than every row after the cursor: nothing of the admin's, nor bob's own.
+    const res = await call(w.t, 'GET', `/admin/sessions?cursor=${first.next_cursor}`, { token: bob.access });
+    await expectData(res, { sessions: [], next_cursor: null });
+    expect((await page(w, bob.access, '')).sessions.map((r) => r.sid)).toEqual([bob.sid]);
+  });
+
+  it.each([
+    ['limit=0'],
+    ['limit=501'],
+    ['limit=-1'],
+    ['limit=abc'],
+    ['limit=1e2'],
+    ['limit=010'],
+    ['limit=+5'],
+    ['limit='],
+    ['limit=99999999999999999999'],
+  ])('%s → 400 with the accepted range', async (query) => {
+    const w = await world();
+    const res = await call(w.t, 'GET', `/admin/sessions?${query}`, { token: w.admin.access });
+    await expectErr(res, 400, 'Invalid limit: expected an integer from 1 to 500');
+  });
+
+  it.each([
+    ['not base64', 'not%20base64'],
+    ['base64 of text without a sid', Buffer.from('hello', 'utf8').toString('base64url')],
+    ['base64 of a negative time', Buffer.from('-5.abc', 'utf8').toString('base64url')],
+    ['padded base64', `${Buffer.from('1.a', 'utf8').toString('base64')}=`],
+    ['empty', ''],
+    ['oversized', 'A'.repeat(5000)],
+  ])('a cursor the service did not issue (%s) → 400', async (_name, cursor) => {
+    const w = await world();
+    const res = await call(w.t, 'GET', `/admin/sessions?cursor=${cursor}`, { token: w.admin.access });
+    await expectErr(res, 400, 'Invalid cursor: pass the next_cursor of the previous page unchanged');
   });
 });
 

@@ -29,7 +29,9 @@ import {
   passkeyLoginOptionsBody,
   passkeyRegisterBody,
   refreshBody,
+  SESSIONS_PAGE,
   secondFactorBody,
+  sessionsQuery,
   totpConfirmBody,
   revokeAllSessionsBody,
   revokeBody,
@@ -113,6 +115,7 @@ interface Op {
   description?: string;
   body?: { schema: z.ZodType; required?: boolean; description?: string };
   params?: z.ZodObject;
+  query?: z.ZodObject;
   headers?: z.ZodObject;
   answers: Variant[];
 }
@@ -126,6 +129,7 @@ function operation(
 ): ZodOpenApiOperationObject {
   const requestParams = {
     ...(op.params ? { path: op.params } : {}),
+    ...(op.query ? { query: op.query } : {}),
     ...(op.headers ? { header: op.headers } : {}),
   };
   return {
@@ -632,8 +636,18 @@ const ADMIN_OPERATIONS: Record<string, ZodOpenApiPathItemObject> = {
     ...adminGetAndHead('/admin/sessions', {
       id: 'listSessions',
       summary: "The caller's live sessions (its key and the client keys below it)",
+      description:
+        'Most recently active first, `limit` rows a page; follow `next_cursor` for the next. A session refreshed between two pages moves to the top (a later page may then miss it).',
+      query: sessionsQuery,
       answers: [
-        ok(z.object({ sessions: z.array(r.sessionRow) }), 'Most recently active first; never a token'),
+        ok(
+          z.object({ sessions: z.array(r.sessionRow), next_cursor: z.string().nullable() }),
+          'One page; never a token. `next_cursor` is null on the last page',
+        ),
+        err(
+          400,
+          `\`Invalid limit: expected an integer from 1 to ${SESSIONS_PAGE.max}\`, \`Invalid cursor: pass the next_cursor of the previous page unchanged\``,
+        ),
         err(500, '`Failed to list sessions: Storage error: …`'),
       ],
     }),

@@ -13,7 +13,13 @@ import {
   updateKeyPermissions,
 } from '../../keys/admin-ops.js';
 import { listClientKeys, mintClientKey } from '../../keys/client-keys.js';
-import { endAccountSession, endAllAccountSessions, listAccountSessions } from '../../tokens/account-sessions.js';
+import {
+  decodeSessionCursor,
+  endAccountSession,
+  endAllAccountSessions,
+  listAccountSessions,
+  type SessionCursor,
+} from '../../tokens/account-sessions.js';
 import type { AuthService } from '../../service.js';
 import { describeJson } from '../../util/describe-json.js';
 import { nowSeconds } from '../../util/clock.js';
@@ -30,7 +36,9 @@ import {
   passkeyRegisterBody,
   revokeAllSessionsBody,
   revokeBody,
+  SESSIONS_PAGE,
   secondFactorBody,
+  sessionsQuery,
   totpConfirmBody,
   updatePermissionsBody,
 } from '../schemas.js';
@@ -51,6 +59,20 @@ const auditList = (list: readonly string[] | null | undefined): string[] => (lis
 
 /** Path parameters, percent-decoded by the router (wire §1.2). */
 const param = (c: Context, name: string): string => c.req.param(name) ?? '';
+
+/** `?limit=&cursor=` of `GET /admin/sessions` (schemas.ts `sessionsQuery`); 400 for anything else. */
+function sessionPageOf(c: Context): { limit: number; after: SessionCursor | undefined } {
+  const query = sessionsQuery.safeParse({ limit: c.req.query('limit'), cursor: c.req.query('cursor') });
+  if (!query.success) {
+    throw new AuthError('bad_request', `Invalid limit: expected an integer from 1 to ${SESSIONS_PAGE.max}`);
+  }
+  const { limit, cursor } = query.data;
+  const after = cursor === undefined ? undefined : decodeSessionCursor(cursor);
+  if (cursor !== undefined && after === undefined) {
+    throw new AuthError('bad_request', 'Invalid cursor: pass the next_cursor of the previous page unchanged');
+  }
+  return { limit: limit === undefined ? SESSIONS_PAGE.default : Number(limit), after };
+}
 
 /** The protected `/admin/*` routes (wire §5), each path with its explicit 405. */
 export function registerAdminRoutes(app: Hono, svc: AuthService): void {
@@ -135,7 +157,7 @@ export function registerAdminRoutes(app: Hono, svc: AuthService): void {
 
   // The account holder's own sessions (additions, docs/compatibility.md): no permission beyond a
   // valid bearer; the scope is the caller's key and the client keys below it.
-  app.get('/admin/sessions', async (c) => ok(c, { sessions: await listAccountSessions(core, adminCaller(c)) }));
+  app.get('/admin/sessions', async (c) => ok(c, await listAccountSessions(core, adminCaller(c), sessionPageOf(c))));
   refuse('/admin/sessions');
   app.post('/admin/sessions/revoke-all', async (c) => {
     const bodyless = c.req.header('content-type') === undefined && (await c.req.text()) === '';
