@@ -47,6 +47,13 @@ const validate = (w: AdminWorld, token: string) => call(w.t, 'GET', '/auth/valid
 const sidOf = (token: string): string =>
   (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string }).sid;
 
+/** Moves the clock past the access token's expiry and refreshes the pair (wire §3.9). */
+async function refreshAfterExpiry(w: AdminWorld, pair: { access: string; refresh: string }): Promise<Response> {
+  const { jwt } = w.t.svc.config;
+  w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
+  return w.t.post('/auth/refresh', { access_token: pair.access, refresh_token: pair.refresh }, { host: 'localhost:3001' });
+}
+
 /** A second account ("bob") with one login session. */
 async function otherAccount(w: AdminWorld): Promise<{ id: string; access: string; refresh: string; sid: string }> {
   const id = await addUser(w.t, 'bob', 'bob password 123');
@@ -109,13 +116,7 @@ describe('GET /admin/sessions', () => {
   it('a refresh sets last_refresh_at and moves the session to the top', async () => {
     const w = await world();
     const other = await w.t.login();
-    const { jwt } = w.t.svc.config;
-    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
-    const refreshed = await w.t.post(
-      '/auth/refresh',
-      { access_token: w.admin.access, refresh_token: w.admin.refresh },
-      { host: 'localhost:3001' },
-    );
+    const refreshed = await refreshAfterExpiry(w, w.admin);
     const pair = (JSON.parse(await refreshed.text()) as { data: { access_token: string } }).data;
     const rows = await list(w, pair.access_token);
     expect(rows.map((r) => [r.sid, r.last_refresh_at, r.current])).toEqual([
@@ -266,13 +267,7 @@ describe('GET /admin/sessions: pages', () => {
     await seedSessions(w, 2);
     const first = await page(w, other.access, 'limit=2');
     expect(first.sessions.map((r) => r.sid)).toEqual([sidOf(other.access), sidOf(w.admin.access)]);
-    const { jwt } = w.t.svc.config;
-    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
-    const refreshed = await w.t.post(
-      '/auth/refresh',
-      { access_token: w.admin.access, refresh_token: w.admin.refresh },
-      { host: 'localhost:3001' },
-    );
+    const refreshed = await refreshAfterExpiry(w, w.admin);
     expect(refreshed.status).toBe(200);
     const token = (JSON.parse(await refreshed.text()) as { data: { access_token: string } }).data.access_token;
     const second = await page(w, token, `limit=10&cursor=${first.next_cursor}`);
@@ -334,13 +329,7 @@ describe('DELETE /admin/sessions/:sid', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('x-auth-error')).toBe('token_revoked');
     await expectRejected(await call(w.t, 'GET', '/admin/sessions', { token: other.access }), 403, 'token_revoked');
-    const { jwt } = w.t.svc.config;
-    w.t.clock.advanceSeconds(jwt.access_token_expiry + jwt.leeway_seconds + 1);
-    const refresh = await w.t.post(
-      '/auth/refresh',
-      { access_token: other.access, refresh_token: other.refresh },
-      { host: 'localhost:3001' },
-    );
+    const refresh = await refreshAfterExpiry(w, other);
     await expectErr(refresh, 403, 'Session has been revoked', 'token_revoked');
     // The key is untouched: the caller's session still works, a fresh sign-in too.
     w.t.clock.set(T0 * 1000);
