@@ -2,13 +2,15 @@
  * Passkeys in real Chromium (issue 13), with the DevTools virtual authenticator (CTAP2, internal
  * transport, resident keys, user verification): register a passkey from the signed-in Security
  * view, sign out, sign in with it, Approve, tokens reach the callback; a second authenticator
- * without the credential fails cleanly. The page is opened on `localhost` (an RP ID cannot be
+ * without the credential fails cleanly; TOTP enrolment; a change refused for an old sign-in sends
+ * the user to sign in again. The page is opened on `localhost` (an RP ID cannot be
  * an IP address), which is the configured RP ID with the node's port as its origin.
  */
 import * as OTPAuth from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { claims, validate } from '../e2e/client.js';
+import { adminWorld, call } from '../http/admin-fixtures.js';
 import {
   ADMIN_PASSWORD,
   describeInBrowser,
@@ -255,5 +257,44 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await page.locator('input[name="second-factor"][value="none"]').check();
     await page.getByRole('button', { name: 'Save' }).click();
     await page.locator('#status', { hasText: 'Saved.' }).waitFor();
+  });
+  it('a change from a sign-in older than reauth_seconds: the page asks to sign in again, and after that the change goes through', async () => {
+    // The node's real refusal, produced by the service itself with its clock moved past the
+    // window (the browser test's node runs on the real clock, and the window is at least 30 s).
+    const w = await adminWorld();
+    w.t.clock.advanceSeconds(w.t.svc.config.second_factor.reauth_seconds + 1);
+    const refusal = await call(w.t, 'POST', '/admin/totp', { token: w.admin.access });
+    const refusalBody = await refusal.text();
+    await w.t.close();
+    expect(refusal.status).toBe(403);
+
+    const { page } = await device({ autofill: false });
+    await page.goto(loginPage(`${app.origin}/cb`));
+    await page.getByLabel('Username', { exact: true }).fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await consentHeading(page).waitFor();
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.route(
+      `${origin}/admin/totp`,
+      (route) =>
+        route.fulfill({
+          status: refusal.status,
+          contentType: refusal.headers.get('content-type') ?? undefined,
+          body: refusalBody,
+        }),
+      { times: 1 },
+    );
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.getByText('changing passkeys or the second factor needs a recent sign-in').waitFor();
+
+    await page.getByLabel('Username', { exact: true }).fill('admin');
+    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await consentHeading(page).waitFor();
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    await page.getByRole('img', { name: 'QR code for the authenticator app' }).waitFor();
   });
 });
