@@ -22,8 +22,8 @@ const services: TestService[] = [];
 afterEach(async () => {
   await Promise.all(services.splice(0).map((s) => s.close()));
 });
-async function service(): Promise<TestService> {
-  const t = await makeTestService(PASSKEY);
+async function service(opts: Parameters<typeof makeTestService>[1] = {}): Promise<TestService> {
+  const t = await makeTestService(PASSKEY, opts);
   services.push(t);
   return t;
 }
@@ -263,6 +263,27 @@ describe('Security: TOTP and recovery codes', () => {
     // After the window the right code signs in again.
     t.clock.advanceSeconds(61);
     expect((await guess(7, { totp_code: codeAt(t, secret) })).status).toBe(200);
+  });
+
+  it('Security: twenty wrong recovery codes at once, each with its own public_key: five are checked, fifteen refused', async () => {
+    // Four hashing slots, so the passwords are checked side by side.
+    const t = await service({ hashPool: { slots: 4, queue: 64 } });
+    await enrolTotp(t, await tokenOf(t));
+    t.clock.advanceSeconds(30);
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        t.post('/auth/token', {
+          auth_method: 'user_password',
+          public_key: `burst-${i}`,
+          client_name: 'mero-js-sdk',
+          timestamp: 1_700_000_000,
+          provider_data: { username: 'admin', password: ADMIN.password, recovery_code: `aaaaa-bbbbb-ccccc-${10000 + i}` },
+        }),
+      ),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((st) => st === 401)).toHaveLength(5);
+    expect(statuses.filter((st) => st === 429)).toHaveLength(15);
   });
 
   it('the step-up answer counts as a failure, so it is no unlimited password oracle', async () => {

@@ -538,6 +538,21 @@ describe('Security: brute force (rate limiting, §8.1)', () => {
     await expectPair(await token(loginBody({ public_key: pk }), {}, freshPeer(), s));
   });
 
+  it('hammering during a lockout keeps extending it: every 429 is a failure in both buckets', async () => {
+    const pk = 'brute-hammer';
+    const peer = freshPeer();
+    for (let i = 0; i < 5; i++) await expectErr(await token(wrong(pk), {}, peer, s), 401, INVALID_CREDENTIALS);
+    // Fifteen 429s, at +10 s, from the same address: the address bucket (20) fills up too.
+    s.clock.advanceSeconds(10);
+    for (let i = 0; i < 15; i++) await expectErr(await token(loginBody({ public_key: pk }), {}, peer, s), 429, RATE_LIMITED);
+    await expectErr(await token(loginBody({ public_key: 'brute-hammer-other' }), {}, peer, s), 429, RATE_LIMITED);
+    // +61 s: the five 401s aged out, the 429s at +10 s still lock the identity.
+    s.clock.advanceSeconds(51);
+    const res = await token(loginBody({ public_key: pk }), {}, freshPeer(), s);
+    expect(res.headers.get('retry-after')).toBe('9');
+    await expectErr(res, 429, RATE_LIMITED);
+  });
+
   it('a success resets the identity bucket', async () => {
     const pk = 'brute-3';
     const peer = freshPeer();
