@@ -7,6 +7,7 @@ import type { TokenPair } from '../tokens/claims.js';
 import { nowSeconds } from '../util/clock.js';
 import { logSafe, shortId } from '../util/logger.js';
 import type { AttemptGate } from './attempt-gate.js';
+import { type AttemptBucket, gatedAttempt } from './gated-attempt.js';
 import { identityBucketKey, type RateLimiter } from './rate-limiter.js';
 import { sanitizeIdentifier, sanitizeString } from './sanitize.js';
 import { canonicalUsername, findUser } from './username.js';
@@ -92,86 +93,36 @@ export async function login(
     limiters.identity.recordFailure(identity, at);
     if (address !== undefined) limiters.address.recordFailure(address, at);
   };
-
-  // Wait while either bucket has as many attempts in flight as it has budget left (see
-  // AttemptGate), then decide on the buckets as they are.
-  const gateKeys = [`i:${identity}`, ...(address === undefined ? [] : [`a:${address}`])];
-  for (;;) {
-    const now = core.clock.nowMs();
-    const byIdentity = limiters.identity.check(identity, now);
-    const byAddress = address === undefined ? { locked: false as const } : limiters.address.check(address, now);
-    if (byIdentity.locked || byAddress.locked) {
-      recordFailure();
-      const retryAfter = Math.max(byIdentity.locked ? byIdentity.retryAfter : 1, byAddress.locked ? byAddress.retryAfter : 1);
-      metrics.login('rate_limited');
-      throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
-    }
-    const full = gateKeys.find((key, i) => {
-      const room = i === 0 ? limiters.identity.remaining(identity, now) : limiters.address.remaining(address ?? '', now);
-      return limiters.attempts.inFlight(key) >= room;
-    });
-    if (full === undefined) break;
-    await limiters.attempts.whenOneLeaves(full);
-  }
-
-  for (const key of gateKeys) limiters.attempts.enter(key);
-  let verdict: 'failed' | 'succeeded' | undefined;
-  let sharedId: string | undefined;
-  try {
-    if (limiters.shared !== undefined) sharedId = await admitShared(core, limiters.shared, identity, address);
-    const pair = await attemptLogin(core, limiters, req, authMethod, identity, address, () => {
-      verdict = 'failed';
-      recordFailure();
-    });
-    verdict = 'succeeded';
-    return pair;
-  } finally {
-    for (const key of gateKeys) limiters.attempts.leave(key);
-    if (limiters.shared !== undefined && sharedId !== undefined) {
-      await settleShared(core, limiters.shared, sharedId, verdict, `i:${identity}`);
-    }
-  }
-}
-
-/** The cluster-wide decision (wire §8.1 across instances); throws 429 when a bucket is full. */
-async function admitShared(
-  core: Core,
-  shared: SharedLoginAttempts,
-  identity: string,
-  address: string | undefined,
-): Promise<string> {
   const { rate_limit } = core.config;
-  const admission = await shared.begin(
-    [
-      { bucket: `i:${identity}`, maxFailures: rate_limit.max_failures },
-      ...(address === undefined ? [] : [{ bucket: `a:${address}`, maxFailures: rate_limit.per_address_max_failures }]),
-    ],
-    core.clock.nowMs(),
-    rate_limit.window_seconds * 1000,
+  const buckets: AttemptBucket[] = [
+    { limiter: limiters.identity, key: identity, name: `i:${identity}`, maxFailures: rate_limit.max_failures },
+    ...(address === undefined
+      ? []
+      : [{ limiter: limiters.address, key: address, name: `a:${address}`, maxFailures: rate_limit.per_address_max_failures }]),
+  ];
+  return gatedAttempt(
+    core,
+    limiters,
+    buckets,
+    {
+      resetBucket: `i:${identity}`,
+      refuse: (retryAfter, by) => {
+        // Locked here: the request counts as one more failure (wire §8.1). A refusal by the
+        // cluster's buckets adds none here.
+        if (by === 'local') recordFailure();
+        metrics.login('rate_limited');
+        throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', { retryAfter });
+      },
+    },
+    async (report) => {
+      const pair = await attemptLogin(core, limiters, req, authMethod, identity, address, () => {
+        report('failed');
+        recordFailure();
+      });
+      report('succeeded');
+      return pair;
+    },
   );
-  if (admission.admitted) return admission.id;
-  core.metrics.login('rate_limited');
-  throw new AuthError('rate_limited', 'Too many failed login attempts; please try again later', {
-    retryAfter: admission.retryAfterSeconds,
-  });
-}
-
-async function settleShared(
-  core: Core,
-  shared: SharedLoginAttempts,
-  id: string,
-  verdict: 'failed' | 'succeeded' | undefined,
-  /** The bucket a success clears. */
-  resetBucket: string,
-): Promise<void> {
-  try {
-    if (verdict === 'failed') await shared.fail(id, core.clock.nowMs());
-    else if (verdict === 'succeeded') await shared.succeed(id, resetBucket);
-    else await shared.abandon(id);
-  } catch (e) {
-    // The pending row still counts until it expires: the budget errs on the safe side.
-    core.log.warn({ err: (e as Error).message }, 'recording a login attempt in the database failed');
-  }
 }
 
 async function attemptLogin(
@@ -260,51 +211,32 @@ const SECOND_FACTOR_LIMITED = 'Too many wrong second-factor codes for this accou
  */
 function codeGuard(core: Core, limiters: LoginLimiters, keyId: string): CodeGuard {
   const bucket = `sf:${keyId}`;
-  const { rate_limit } = core.config;
+  const { secondFactor } = limiters;
   const refuse = (retryAfter: number): never => {
     core.log.warn({ key: shortId(keyId), retry_after: retryAfter }, 'second-factor codes rate-limited for this account');
     throw new AuthError('rate_limited', SECOND_FACTOR_LIMITED, { retryAfter });
   };
-  return async (check) => {
-    for (;;) {
-      const now = core.clock.nowMs();
-      const decision = limiters.secondFactor.check(bucket, now);
-      if (decision.locked) refuse(decision.retryAfter);
-      if (limiters.attempts.inFlight(bucket) < limiters.secondFactor.remaining(bucket, now)) break;
-      await limiters.attempts.whenOneLeaves(bucket);
-    }
-    limiters.attempts.enter(bucket);
-    let sharedId: string | undefined;
-    let verdict: 'failed' | 'succeeded' | undefined;
-    try {
-      if (limiters.shared !== undefined) {
-        const admission = await limiters.shared.begin(
-          [{ bucket, maxFailures: rate_limit.max_failures }],
-          core.clock.nowMs(),
-          rate_limit.window_seconds * 1000,
-        );
-        if (!admission.admitted) refuse(admission.retryAfterSeconds);
-        else sharedId = admission.id;
-      }
-      try {
-        await check();
-      } catch (e) {
-        if (e instanceof SecondFactorRefused) {
-          verdict = 'failed';
-          limiters.secondFactor.recordFailure(bucket, core.clock.nowMs());
-          core.log.info({ key: shortId(keyId) }, 'wrong second-factor code');
+  return (check) =>
+    gatedAttempt(
+      core,
+      limiters,
+      [{ limiter: secondFactor, key: bucket, name: bucket, maxFailures: core.config.rate_limit.max_failures }],
+      { resetBucket: bucket, refuse },
+      async (report) => {
+        try {
+          await check();
+        } catch (e) {
+          if (e instanceof SecondFactorRefused) {
+            report('failed');
+            secondFactor.recordFailure(bucket, core.clock.nowMs());
+            core.log.info({ key: shortId(keyId) }, 'wrong second-factor code');
+          }
+          throw e;
         }
-        throw e;
-      }
-      verdict = 'succeeded';
-      limiters.secondFactor.reset(bucket);
-    } finally {
-      limiters.attempts.leave(bucket);
-      if (limiters.shared !== undefined && sharedId !== undefined) {
-        await settleShared(core, limiters.shared, sharedId, verdict, bucket);
-      }
-    }
-  };
+        report('succeeded');
+        secondFactor.reset(bucket);
+      },
+    );
 }
 
 /** What a successful credential check established. */
