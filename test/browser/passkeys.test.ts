@@ -93,13 +93,18 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     `${origin}/auth/login?callback-url=${encodeURIComponent(callback)}&permissions=${encodeURIComponent('blob:get')}`;
   const consentHeading = (page: Page) => page.getByRole('heading', { level: 1, name: /Allow access for/ });
 
-  /** Password sign-in, then Security → Add a passkey; back on the consent step. */
-  async function registerPasskey(page: Page, callback: string, name: string): Promise<void> {
-    await page.goto(loginPage(callback));
+  /** The sign-in form with the admin's password; on to the consent step. */
+  async function signInWithPassword(page: Page): Promise<void> {
     await page.getByLabel('Username', { exact: true }).fill('admin');
     await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await consentHeading(page).waitFor();
+  }
+
+  /** Password sign-in, then Security → Add a passkey; back on the consent step. */
+  async function registerPasskey(page: Page, callback: string, name: string): Promise<void> {
+    await page.goto(loginPage(callback));
+    await signInWithPassword(page);
     await page.getByRole('button', { name: 'Security' }).click();
     await page.getByRole('heading', { level: 1, name: 'Passkeys and second factor' }).waitFor();
     await page.getByLabel('Name for the new passkey').fill(name);
@@ -128,10 +133,7 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     const { page, cdp, authenticatorId } = await device({ autofill: false });
     const callback = `${app.origin}/cb`;
     await page.goto(loginPage(callback));
-    await page.getByLabel('Username', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await consentHeading(page).waitFor();
+    await signInWithPassword(page);
 
     // Security view → Add a passkey (the virtual authenticator answers the ceremony).
     await page.getByRole('button', { name: 'Security' }).click();
@@ -194,10 +196,7 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
   it('TOTP: enrol with the QR shown on the page, recovery codes shown once; a password sign-in then continues to the code step', async () => {
     const { page } = await device({ autofill: false });
     await page.goto(loginPage(`${app.origin}/cb`));
-    await page.getByLabel('Username', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await consentHeading(page).waitFor();
+    await signInWithPassword(page);
     await page.getByRole('button', { name: 'Security' }).click();
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     const qr = page.getByRole('img', { name: 'QR code for the authenticator app' });
@@ -270,10 +269,7 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
 
     const { page } = await device({ autofill: false });
     await page.goto(loginPage(`${app.origin}/cb`));
-    await page.getByLabel('Username', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await consentHeading(page).waitFor();
+    await signInWithPassword(page);
     await page.getByRole('button', { name: 'Security' }).click();
     await page.route(
       `${origin}/admin/totp`,
@@ -289,10 +285,7 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await page.getByText('changing passkeys or the second factor needs a recent sign-in').waitFor();
 
-    await page.getByLabel('Username', { exact: true }).fill('admin');
-    await page.getByLabel('Password', { exact: true }).fill(ADMIN_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await consentHeading(page).waitFor();
+    await signInWithPassword(page);
     await page.getByRole('button', { name: 'Security' }).click();
     await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
     await page.getByRole('img', { name: 'QR code for the authenticator app' }).waitFor();
