@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { passkeyRecord } from '../../test/helpers/second-factor.js';
 import { makeTestService, type TestService } from '../../test/helpers/service.js';
 import type { Core } from '../core.js';
 import { newRootKey, type KeyRecord } from '../keys/key.js';
@@ -361,21 +362,8 @@ describe('provision — the account root key is revoked, expired or missing', ()
     const { core, t } = await setup();
     const old = await provision(core, 'admin', 'correct horse battery');
     const now = nowSeconds(t.clock);
-    const passkey = {
-      credential_id: 'cred-1',
-      username: 'admin',
-      key_id: old.keyId,
-      public_key: 'pk',
-      counter: 0,
-      transports: [],
-      device_type: 'singleDevice' as const,
-      backed_up: false,
-      name: 'planted',
-      created_at: now,
-      last_used_at: null,
-    };
     await core.store.batch([
-      ...core.secondFactors.passkeyOps(passkey),
+      ...core.secondFactors.passkeyOps(passkeyRecord({ key_id: old.keyId, name: 'planted', created_at: now })),
       core.secondFactors.policyOp('admin', {
         key_id: old.keyId,
         second_factor: 'passkey',
@@ -400,21 +388,7 @@ describe('provision — the account root key is revoked, expired or missing', ()
     const { core, t } = await setup();
     const old = await provision(core, 'admin', 'correct horse battery');
     const now = nowSeconds(t.clock);
-    await core.store.batch(
-      core.secondFactors.passkeyOps({
-        credential_id: 'cred-1',
-        username: 'admin',
-        key_id: old.keyId,
-        public_key: 'pk',
-        counter: 0,
-        transports: [],
-        device_type: 'singleDevice',
-        backed_up: false,
-        name: 'laptop',
-        created_at: now,
-        last_used_at: null,
-      }),
-    );
+    await core.store.batch(core.secondFactors.passkeyOps(passkeyRecord({ key_id: old.keyId, created_at: now })));
     expect((await provision(core, 'admin', 'another password 1')).outcome).toBe('password_changed');
     expect(await core.secondFactors.passkeys('admin', old.keyId)).toHaveLength(1);
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { emptySecondFactor, SecondFactorStore } from '../../src/second-factor/records.js';
 import { LevelStore } from '../../src/storage/level.js';
+import { passkeyRecord } from '../helpers/second-factor.js';
 import { FAST_ENV, runCli, tempDir } from './process.js';
 
 describe('set-admin --reset-second-factor', () => {
@@ -34,19 +35,7 @@ describe('set-admin --reset-second-factor', () => {
         second_factor: 'totp',
         totp: { sealed: 'x', created_at: 1 },
       }),
-      ...records.passkeyOps({
-        credential_id: 'cred1',
-        username: 'alice',
-        key_id: user.key_id,
-        public_key: 'pQ',
-        counter: 0,
-        transports: [],
-        device_type: 'singleDevice',
-        backed_up: false,
-        name: 'laptop',
-        created_at: 1,
-        last_used_at: null,
-      }),
+      ...records.passkeyOps(passkeyRecord({ username: 'alice', key_id: user.key_id })),
     ]);
     await store.close();
 

@@ -14,22 +14,10 @@ import { LevelStore } from '../../src/storage/level.js';
 import { MemoryStore } from '../../src/storage/memory.js';
 import { PostgresStore } from '../../src/storage/postgres.js';
 import { createDatabase, describeWithPostgres, pgOptions, sharedPgUrl } from '../helpers/postgres.js';
+import { passkeyRecord } from '../helpers/second-factor.js';
 import type { StoreHandle } from './contract.js';
 
-const passkey = (over: Partial<PasskeyRecord> = {}): PasskeyRecord => ({
-  credential_id: 'cred-A',
-  username: 'admin',
-  key_id: 'k1',
-  public_key: 'pQECAyYgASFYIA',
-  counter: 3,
-  transports: ['internal'],
-  device_type: 'singleDevice',
-  backed_up: false,
-  name: 'laptop',
-  created_at: 100,
-  last_used_at: null,
-  ...over,
-});
+const passkey = passkeyRecord;
 
 const challenge = (over: Partial<ChallengeRecord> = {}): ChallengeRecord => ({
   purpose: 'login',
