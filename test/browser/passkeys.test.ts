@@ -101,6 +101,14 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await consentHeading(page).waitFor();
   }
 
+  /** Security → second factor "none" → Save: the account as the other tests expect it. */
+  async function noSecondFactor(page: Page): Promise<void> {
+    await page.getByRole('button', { name: 'Security' }).click();
+    await page.locator('input[name="second-factor"][value="none"]').check();
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('#status', { hasText: 'Saved.' }).waitFor();
+  }
+
   /** Password sign-in, then Security → Add a passkey; back on the consent step. */
   async function registerPasskey(page: Page, callback: string, name: string): Promise<void> {
     await page.goto(loginPage(callback));
@@ -224,10 +232,7 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await consentHeading(page).waitFor();
 
     // Leave the account as the other tests expect it: no second factor.
-    await page.getByRole('button', { name: 'Security' }).click();
-    await page.locator('input[name="second-factor"][value="none"]').check();
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#status', { hasText: 'Saved.' }).waitFor();
+    await noSecondFactor(page);
   });
 
   it('passkey required: a password sign-in continues to "Continue with your passkey"; the new views pass axe', async () => {
@@ -252,11 +257,9 @@ describeInBrowser('Passkeys in Chromium (issue 13)', () => {
     await consentHeading(page).waitFor();
 
     // Back to none, as the other tests expect the account.
-    await page.getByRole('button', { name: 'Security' }).click();
-    await page.locator('input[name="second-factor"][value="none"]').check();
-    await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('#status', { hasText: 'Saved.' }).waitFor();
+    await noSecondFactor(page);
   });
+
   it('a change from a sign-in older than reauth_seconds: the page asks to sign in again, and after that the change goes through', async () => {
     // The node's real refusal, produced by the service itself with its clock moved past the
     // window (the browser test's node runs on the real clock, and the window is at least 30 s).
